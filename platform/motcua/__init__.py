@@ -1,0 +1,1 @@
+"""Một Cửa: the one-stop public-service platform for Vietnamese provinces."""

@@ -1,0 +1,119 @@
+"""create_app(): assembles plugins, routers and middleware; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from motcua.auth.routes import TenantKeys
+from motcua.auth.service import provide_keys
+from motcua.db import Database
+from motcua.errors import EXCEPTION_HANDLERS
+from motcua.health import healthz, readyz
+from motcua.logs import RequestLogging
+from motcua.queue import connect
+from motcua.settings import Settings
+from motcua.state import Services
+from motcua.tenancy.directory import TenantDirectory
+from motcua.tenancy.resolve import TENANT_PREFIX, HostRouting, provide_session, provide_tenant
+from motcua.tenancy.routes import PlatformTenants
+from motcua.tenancy.service import TenantService
+
+# Each domain's tenant controllers; all live under /t/{slug} (and a tenant's own domain).
+TENANT_ROUTES: list[Any] = [TenantKeys]
+
+
+class Metrics(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def _tenant_label(request: Request[Any, Any, Any]) -> str:
+    return str(request.path_params.get("slug", ""))
+
+
+def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
+    assert settings.database_url and settings.redis_url, "resolve addresses before create_app"
+    db = Database(
+        settings.database_url, role=settings.database_role, pool_size=settings.database_pool_size
+    )
+    directory = TenantDirectory(db)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        queue = await connect(settings.redis_url or "", settings.queue_name)
+        app.state.services = Services(settings=settings, db=db, queue=queue, directory=directory)
+        worker_task = None
+        if with_worker:
+            from motcua.worker import build_worker
+
+            worker = build_worker(settings, handle_signals=False)
+            worker_task = asyncio.create_task(worker.async_run())
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                await worker.close()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await queue.aclose()
+            await db.dispose()
+
+    prometheus = PrometheusConfig(
+        app_name="motcua",
+        prefix="motcua",
+        group_path=True,
+        labels={"tenant": _tenant_label},
+        exclude=["/metrics", "/healthz", "/readyz"],
+    )
+    app = Litestar(
+        route_handlers=[
+            healthz,
+            readyz,
+            Metrics,
+            PlatformTenants,
+            Router(path=TENANT_PREFIX, route_handlers=TENANT_ROUTES),
+        ],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "db": Provide(lambda: db, sync_to_thread=False),
+            "directory": Provide(lambda: directory, sync_to_thread=False),
+            "tenants": Provide(lambda: TenantService(db), sync_to_thread=False),
+            "tenant": Provide(provide_tenant),
+            "session": Provide(provide_session),
+            "keys": Provide(provide_keys),
+        },
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus.middleware],
+        request_max_body_size=settings.max_body_bytes,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(
+            title="Một Cửa",
+            version="1",
+            description="The one-stop public-service platform for Vietnamese provinces.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={"api_key": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        logging_config=None,  # logs.configure_logging owns the format: JSON lines
+        debug=False,
+    )
+    # Outside Litestar's router: requests are rewritten by host and logged before routing.
+    app.asgi_handler = RequestLogging(
+        HostRouting(app.asgi_handler, directory, set(settings.platform_hosts))
+    )
+    return app

@@ -1,0 +1,1 @@
+"""API keys, guards and (later) sign-in and audit."""

@@ -1,0 +1,84 @@
+"""The ``motcua keys`` commands."""
+
+from __future__ import annotations
+
+import sys
+
+from motcua.auth.models import Role
+from motcua.auth.service import TENANT_ROLES, KeyService
+from motcua.db import Database
+from motcua.errors import Problem
+from motcua.settings import Settings
+from motcua.tenancy.service import TenantService
+
+
+async def create_key(
+    settings: Settings, *, tenant: str | None, platform: bool, role: str | None, name: str
+) -> int:
+    chosen = Role(role) if role else (Role.OPERATOR if platform else None)
+    if chosen is None:
+        print("motcua: --role is required for a tenant key", file=sys.stderr)
+        return 2
+    if platform != (chosen is Role.OPERATOR) or (tenant and chosen not in TENANT_ROLES):
+        print(
+            "motcua: --platform keys have the role 'operator'; tenant keys one of "
+            "admin, officer, integration",
+            file=sys.stderr,
+        )
+        return 2
+    db = _database(settings)
+    try:
+        async with db.platform_session() as session:
+            tenant_id = (await TenantService(db).get(session, tenant)).id if tenant else None
+            key, plaintext = await KeyService(session).create(
+                role=chosen, tenant_id=tenant_id, name=name
+            )
+            await session.commit()
+    except Problem as exc:
+        print(f"motcua: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    owner = f"tenant {tenant}" if tenant else "the platform"
+    print(
+        f"Created {chosen.value} key {key.id} for {owner}. It is shown once; keep it secret:",
+        file=sys.stderr,
+    )
+    print(plaintext)
+    return 0
+
+
+async def revoke_key(settings: Settings, key_id: str) -> int:
+    db = _database(settings)
+    try:
+        async with db.platform_session() as session:
+            await KeyService(session).revoke(key_id)
+            await session.commit()
+    except Problem as exc:
+        print(f"motcua: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Revoked key {key_id}.")
+    return 0
+
+
+async def list_keys(settings: Settings, *, tenant: str | None) -> int:
+    db = _database(settings)
+    try:
+        async with db.platform_session() as session:
+            tenant_id = (await TenantService(db).get(session, tenant)).id if tenant else None
+            keys = await KeyService(session).list(tenant_id)
+    except Problem as exc:
+        print(f"motcua: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    for key in keys:
+        state = f"revoked {key.revoked_at:%d/%m/%Y}" if key.revoked_at else "active"
+        print(f"{key.id}  {key.role.value:<12} {state:<20} {key.name}")
+    return 0
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url or "", role=settings.database_role, pool_size=1)

@@ -1,0 +1,97 @@
+"""API keys: created once and shown once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from litestar.di import NamedDependency
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.auth.models import ApiKey, Role
+from motcua.db import Database
+from motcua.errors import Invalid, NotFound
+
+KEY_PREFIX = "mc"
+TENANT_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.INTEGRATION})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key's id, its province (None for an operator) and its role."""
+
+    key_id: str
+    tenant_id: uuid.UUID | None
+    role: Role
+
+
+def _hash(secret: str) -> bytes:
+    # The secret has 256 random bits: a plain hash is as strong as a slow one here.
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def split_key(token: str) -> tuple[str, str] | None:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+class KeyService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(
+        self, *, role: Role, tenant_id: uuid.UUID | None, name: str = ""
+    ) -> tuple[ApiKey, str]:
+        """Store a new key; the plaintext is returned once and never kept."""
+        if (role is Role.OPERATOR) != (tenant_id is None):
+            raise Invalid("An operator key belongs to the platform; every other key to a tenant.")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        key = ApiKey(
+            id=key_id, secret_hash=_hash(secret), tenant_id=tenant_id, role=role, name=name
+        )
+        self.session.add(key)
+        await self.session.flush()
+        return key, f"{KEY_PREFIX}_{key_id}_{secret}"
+
+    async def revoke(self, key_id: str, *, tenant_id: uuid.UUID | None = None) -> ApiKey:
+        """Revoke a key; with tenant_id, only one of that province's keys."""
+        key = await self.session.get(ApiKey, key_id)
+        if key is None or (tenant_id is not None and key.tenant_id != tenant_id):
+            raise NotFound(f"No key '{key_id}'.")
+        if key.revoked_at is None:
+            key.revoked_at = datetime.now(UTC)
+        return key
+
+    async def list(self, tenant_id: uuid.UUID | None) -> list[ApiKey]:
+        query = select(ApiKey).order_by(ApiKey.created_at)
+        query = query.where(
+            ApiKey.tenant_id == tenant_id if tenant_id else ApiKey.tenant_id.is_(None)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def authenticate(self, token: str) -> Principal | None:
+        parts = split_key(token)
+        if parts is None:
+            return None
+        key = await self.session.get(ApiKey, parts[0])
+        if key is None or key.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(key.secret_hash, _hash(parts[1])):
+            return None
+        return Principal(key_id=key.id, tenant_id=key.tenant_id, role=key.role)
+
+
+async def provide_keys(db: NamedDependency[Database]) -> AsyncIterator[KeyService]:
+    """A key service on a platform session, committed when the route succeeds."""
+    async with db.platform_session() as session:
+        yield KeyService(session)
+        await session.commit()

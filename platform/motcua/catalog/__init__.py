@@ -1,0 +1,1 @@
+"""The catalogue: agencies, procedures, search and Vietnamese folding."""

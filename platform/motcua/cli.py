@@ -1,0 +1,191 @@
+"""The ``motcua`` command line: serve, worker, migrations, keys and tenants."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from motcua.runtime import Unreachable, backing_servers
+from motcua.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        code: int = args.run(args, settings)
+    except (SettingsError, Unreachable) as exc:
+        print(f"motcua: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _run(coroutine: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coroutine)
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from motcua.app import create_app
+    from motcua.logs import configure_logging
+
+    if args.port is not None:
+        settings = _replace(settings, port=args.port)
+    configure_logging(settings.log_level)
+    with backing_servers(settings, redis=True) as live:
+        if args.upgrade:
+            _upgrade(live)
+        if args.packs:
+            from motcua.tenancy.packs import apply_all
+
+            _run(apply_all(live, args.packs))
+        app = create_app(live, with_worker=args.with_worker)
+        print(
+            f"Một Cửa is serving on {live.base_url}  (API docs: {live.base_url}/schema)",
+            file=sys.stderr,
+            flush=True,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=live.host,
+                port=live.port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                timeout_graceful_shutdown=20,
+                server_header=False,
+            )
+        )
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
+            server.run()
+    return 0
+
+
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.logs import configure_logging
+    from motcua.worker import build_worker
+
+    configure_logging(settings.log_level)
+    with backing_servers(settings, redis=True) as live, contextlib.suppress(KeyboardInterrupt):
+        build_worker(live).run()
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    with backing_servers(settings, redis=False) as live:
+        _upgrade(live)
+    print("database is up to date")
+    return 0
+
+
+def _upgrade(settings: Settings) -> None:
+    from motcua.db.migrate import upgrade
+
+    upgrade(settings.database_url or "", settings.database_role)
+
+
+def keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.auth.commands import create_key
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(
+            create_key(
+                live, tenant=args.tenant, platform=args.platform, role=args.role, name=args.name
+            )
+        )
+
+
+def keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.auth.commands import revoke_key
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(revoke_key(live, args.key_id))
+
+
+def keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.auth.commands import list_keys
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(list_keys(live, tenant=args.tenant))
+
+
+def tenants_list(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.tenancy.commands import list_tenants
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(list_tenants(live))
+
+
+def tenants_apply(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.tenancy.packs import apply_all
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(apply_all(live, args.pack_dir))
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    import msgspec
+
+    try:
+        return msgspec.structs.replace(settings, **changes)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa platform")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = commands.add_parser("serve", help="serve the API and pages")
+    p.add_argument("--with-worker", action="store_true", help="run the worker in this process")
+    p.add_argument("--port", type=int, help="port (default MOTCUA_PORT or 8000)")
+    p.add_argument("--upgrade", action="store_true", help="apply migrations first")
+    p.add_argument("--packs", metavar="DIR", help="apply every province pack under DIR first")
+    p.set_defaults(run=serve)
+
+    p = commands.add_parser("worker", help="run the background worker")
+    p.set_defaults(run=worker)
+
+    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    p = keys.add_parser("create", help="create a key and print it once")
+    owner = p.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--tenant", metavar="SLUG", help="the province the key belongs to")
+    owner.add_argument("--platform", action="store_true", help="an operator key")
+    p.add_argument("--role", choices=["admin", "officer", "integration", "operator"])
+    p.add_argument("--name", default="", help="what the key is for")
+    p.set_defaults(run=keys_create)
+    p = keys.add_parser("revoke", help="revoke a key by its id")
+    p.add_argument("key_id")
+    p.set_defaults(run=keys_revoke)
+    p = keys.add_parser("list", help="list keys (never their secrets)")
+    p.add_argument("--tenant", metavar="SLUG", help="a province's keys (default: operator keys)")
+    p.set_defaults(run=keys_list)
+
+    tenants = commands.add_parser("tenants", help="provinces").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    tenants.add_parser("list", help="list tenants").set_defaults(run=tenants_list)
+    p = tenants.add_parser("apply", help="onboard or update a province from a pack")
+    p.add_argument("pack_dir", metavar="PACK_DIR")
+    p.set_defaults(run=tenants_apply)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

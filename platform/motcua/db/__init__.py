@@ -1,0 +1,6 @@
+"""Database plumbing: the engine, tenant-scoped sessions and the TenantOwned base."""
+
+from motcua.db.base import Base, TenantOwned, tenant_tables
+from motcua.db.session import Database
+
+__all__ = ["Base", "Database", "TenantOwned", "tenant_tables"]

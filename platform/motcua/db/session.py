@@ -1,0 +1,87 @@
+"""The engine and the two kinds of session: tenant-scoped and platform."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, SessionTransaction
+
+from motcua.db.base import TenantOwned
+
+TENANT_SETTING = "motcua.tenant_id"
+_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
+
+
+class TenantScopedSession(Session):
+    """A session whose every transaction first sets the tenant for row-level security."""
+
+
+@event.listens_for(TenantScopedSession, "after_begin")
+def _set_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    # Transaction-scoped (is_local = true): the setting dies with the transaction, so a
+    # pooled connection never carries one province's id into the next request.
+    tenant = session.info.get("tenant_id")
+    connection.execute(_SET_TENANT, {"tenant": str(tenant) if tenant else ""})
+
+
+@event.listens_for(TenantScopedSession, "before_flush")
+def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
+    # New tenant-owned rows take the session's tenant: nobody sets tenant_id by hand.
+    tenant = session.info.get("tenant_id")
+    for row in session.new:
+        if isinstance(row, TenantOwned) and row.tenant_id is None:
+            if tenant is None:
+                raise RuntimeError(f"{type(row).__name__} added outside a tenant session")
+            row.tenant_id = tenant
+
+
+def asyncpg_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+asyncpg://{rest}" if "+" not in scheme else url
+
+
+class Database:
+    """The service's database: connects, then acts as the unprivileged application role."""
+
+    def __init__(self, url: str, *, role: str, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            asyncpg_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,  # survive a database restart without a failed request
+            pool_recycle=1800,
+        )
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def _act_as_app_role(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET ROLE {role}")
+            cursor.close()
+
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=TenantScopedSession
+        )
+
+    def tenant_session(self, tenant_id: uuid.UUID) -> AsyncSession:
+        """A session that sees and writes only this province's rows."""
+        return self._sessions(info={"tenant_id": tenant_id})
+
+    def platform_session(self) -> AsyncSession:
+        """A session for platform tables; it sees no tenant-owned row at all."""
+        return self._sessions(info={"tenant_id": None})
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("select 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

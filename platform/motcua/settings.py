@@ -1,0 +1,90 @@
+"""Settings: one typed object read from ``MOTCUA_`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+PREFIX = "MOTCUA_"
+
+
+class SettingsError(Exception):
+    """A setting has a value the service cannot start with; the message is one line."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Unset addresses mean "start the embedded servers under data_dir".
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Hosts that serve the platform itself; any other host is looked up as a tenant domain.
+    platform_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    public_base_url: str = ""
+    # The role the service runs as; migrations create it. Never the owner, never superuser.
+    database_role: str = "motcua_app"
+    database_pool_size: int = 10
+    max_body_bytes: int = 1_048_576
+    queue_name: str = "motcua:queue"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    environment: Literal["development", "production", "test"] = "development"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be between 1 and 65535, not {self.port}")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.database_role):
+            raise ValueError("database_role must be a plain lower-case SQL identifier")
+        if self.database_pool_size < 1:
+            raise ValueError("database_pool_size must be at least 1")
+        for name, url, schemes in (
+            ("database_url", self.database_url, ("postgresql", "postgres")),
+            ("redis_url", self.redis_url, ("redis", "rediss", "unix")),
+        ):
+            if url is not None and url.split("://", 1)[0].split("+", 1)[0] not in schemes:
+                raise ValueError(f"{name} must start with one of {', '.join(schemes)}://")
+
+    @property
+    def base_url(self) -> str:
+        """Where the platform host is reached from outside, for links on receipts."""
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+_FIELDS = msgspec.structs.fields(Settings)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from the environment; a bad value raises SettingsError with one line."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in _FIELDS:
+        value = environ.get(PREFIX + field.name.upper())
+        if value is None or value == "":
+            continue
+        raw[field.name] = value.split(",") if field.name == "platform_hosts" else value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise SettingsError(_explain(str(exc))) from None
+
+
+def _decode(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(kind)
+
+
+def _explain(message: str) -> str:
+    # msgspec says "... - at `$.port`"; name the environment variable instead.
+    if " - at `$." in message:
+        text, where = message.rsplit(" - at `$.", 1)
+        return f"{PREFIX}{where.rstrip('`').upper()}: {text}"
+    return f"invalid settings: {message}"

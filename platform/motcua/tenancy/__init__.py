@@ -1,0 +1,1 @@
+"""Tenants (provinces), their domains, resolution of a request's tenant, packs, onboarding."""

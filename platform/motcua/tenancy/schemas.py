@@ -1,0 +1,23 @@
+"""Wire types of the platform's tenant routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class TenantOut(msgspec.Struct, kw_only=True):
+    slug: str
+    name: str
+    province_code: str
+    status: str
+    domains: list[str]
+    timezone: str
+    created_at: datetime
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+class TenantList(msgspec.Struct, kw_only=True):
+    items: list[TenantOut]
+    total: int
