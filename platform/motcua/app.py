@@ -113,7 +113,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         debug=False,
     )
     # Outside Litestar's router: requests are rewritten by host and logged before routing.
-    app.asgi_handler = RequestLogging(
-        HostRouting(app.asgi_handler, directory, set(settings.platform_hosts))
+    app.asgi_handler = HostRouting(
+        RequestLogging(app.asgi_handler), directory, set(settings.platform_hosts)
     )
     return app

@@ -35,19 +35,26 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if rid := request_id.get():
-            entry["request_id"] = rid
-        if slug := tenant_slug.get():
-            entry["tenant"] = slug
         entry.update((key, value) for key, value in record.__dict__.items() if key not in _STANDARD)
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
+class RequestContext(logging.Filter):
+    """Stamps the current request's id and tenant on every record, where it is made."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, var in (("request_id", request_id), ("tenant", tenant_slug)):
+            if name not in record.__dict__ and (value := var.get()):
+                setattr(record, name, value)
+        return True
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestContext())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -87,6 +94,8 @@ class RequestLogging:
             access_log.info(
                 "request",
                 extra={
+                    "request_id": rid,
+                    "tenant": tenant_slug.get(),
                     "method": scope.get("method", ""),
                     "route": scope.get("path_template") or "unmatched",
                     "status": status,
