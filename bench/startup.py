@@ -32,8 +32,14 @@ def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     env |= {"MOTCUA_DATA_DIR": str(data_dir), "MOTCUA_PORT": str(port)}
     started = time.perf_counter()
-    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["make", "-s", "run"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while True:
         if proc.poll() is not None:
             sys.exit(f"make run exited with {proc.returncode}")
@@ -75,8 +81,10 @@ def main() -> None:
     finally:
         shutil.rmtree(data_dir.parent, ignore_errors=True)
     print(f"make run -> /readyz 200, fresh ./var : {fresh:5.2f} s   (target < 10 s)")
-    print(f"make run -> /readyz 200, warm ./var  : {min(warm_runs):5.2f} s best, "
-          f"{max(warm_runs):5.2f} s worst of 3   (target < 3 s)")
+    print(
+        f"make run -> /readyz 200, warm ./var  : {min(warm_runs):5.2f} s best, "
+        f"{max(warm_runs):5.2f} s worst of 3   (target < 3 s)"
+    )
     print(f"idle RSS of motcua serve --with-worker: {rss:6.1f} MB   (target < 200 MB)")
 
 

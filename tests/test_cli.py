@@ -13,16 +13,22 @@ def motcua(settings):
     env |= {"MOTCUA_DATABASE_URL": settings.database_url, "MOTCUA_REDIS_URL": settings.redis_url}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "motcua.cli", *args], env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "motcua.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     return run
 
 
 async def test_keys_are_created_listed_and_revoked(motcua, make_tenant, client):
     province = await make_tenant()
-    created = motcua("keys", "create", "--tenant", province.slug, "--role", "admin",
-                     "--name", "bàn tiếp nhận")
+    created = motcua(
+        "keys", "create", "--tenant", province.slug, "--role", "admin", "--name", "bàn tiếp nhận"
+    )
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     assert key.startswith("mc_") and "shown once" in created.stderr
@@ -51,5 +57,6 @@ async def test_tenants_list_shows_each_province(motcua, make_tenant):
     province = await make_tenant()
     listed = motcua("tenants", "list")
     assert listed.returncode == 0, listed.stderr
-    assert any(line.startswith(province.slug) and "active" in line
-               for line in listed.stdout.splitlines())
+    assert any(
+        line.startswith(province.slug) and "active" in line for line in listed.stdout.splitlines()
+    )

@@ -22,7 +22,8 @@ async def test_metrics_count_requests_by_route_and_tenant(client, make_tenant, m
     await client.get(f"/t/{a.slug}/api/v1/keys", headers={"Authorization": f"Bearer {key}"})
     metrics = (await client.get("/metrics")).text
     counted = [
-        line for line in metrics.splitlines()
+        line
+        for line in metrics.splitlines()
         if line.startswith("motcua_requests_total") and f'tenant="{a.slug}"' in line
     ]
     assert counted and 'path="/t/{slug}/api/v1/keys"' in counted[0]
@@ -34,8 +35,10 @@ async def test_access_logs_are_json_with_request_id_and_tenant_never_the_query(
 ):
     a = await make_tenant()
     with caplog.at_level(logging.INFO, logger="motcua.access"):
-        await client.get(f"/t/{a.slug}/api/v1/keys?k=secret-tracking-key",
-                         headers={"X-Request-ID": "req-12345678"})
+        await client.get(
+            f"/t/{a.slug}/api/v1/keys?k=secret-tracking-key",
+            headers={"X-Request-ID": "req-12345678"},
+        )
     [record] = [r for r in caplog.records if r.name == "motcua.access"]
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "req-12345678"
