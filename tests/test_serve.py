@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "packs"
 
