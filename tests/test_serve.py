@@ -78,14 +78,28 @@ def test_serve_starts_embedded_servers_becomes_ready_and_stops_cleanly(tmp_path)
     assert _servers_under(tmp_path) == []
 
 
-def test_serve_says_which_server_is_missing_and_exits(tmp_path):
+@pytest.mark.parametrize("missing", ["PostgreSQL", "Redis"])
+def test_serve_says_which_server_is_missing_and_exits(tmp_path, settings, missing):
     closed = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    env |= {
-        "MOTCUA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/motcua",
-        "MOTCUA_REDIS_URL": "redis://127.0.0.1:6379/0",
-    }
+    env |= {"MOTCUA_DATABASE_URL": settings.database_url, "MOTCUA_REDIS_URL": settings.redis_url}
+    if missing == "PostgreSQL":
+        env["MOTCUA_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{closed}/motcua"
+    else:
+        env["MOTCUA_REDIS_URL"] = f"redis://127.0.0.1:{closed}/0"
     server = _motcua("serve", env=env, cwd=tmp_path)
     _, err = server.communicate(timeout=60)
     assert server.returncode == 1
-    assert err.strip().splitlines()[-1].startswith("motcua: PostgreSQL is not reachable at")
+    assert err.strip().splitlines()[-1].startswith(f"motcua: {missing} is not reachable at")
+
+
+def test_the_platform_folder_does_not_shadow_the_standard_library():
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", "import platform; print(platform.system())"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "Linux"
