@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from motcua.app import create_app
@@ -149,5 +150,30 @@ def make_key(db: Database) -> object:
             )
             await session.commit()
         return plaintext
+
+    return make
+
+
+FIXTURE_PACK = Path(__file__).parent / "fixtures" / "packs" / "tinh-thu"
+
+
+@pytest.fixture
+def onboard(db: Database, app: Litestar) -> object:
+    """Onboards the small test pack (or a changed copy) under a fresh slug."""
+    import msgspec
+
+    from motcua.tenancy.onboarding import apply_pack
+    from motcua.tenancy.packs import read_pack
+
+    async def make(slug: str | None = None, **changes: object) -> Province:
+        pack = read_pack(FIXTURE_PACK)
+        slug = slug or f"p-{secrets.token_hex(3)}"
+        tenant = msgspec.structs.replace(pack.tenant, slug=slug, domains=[f"{slug}.example.vn"])
+        pack = msgspec.structs.replace(pack, tenant=tenant, **changes)
+        await apply_pack(db, pack)
+        app.state.services.directory.invalidate()
+        async with db.platform_session() as session:
+            tenant_id = (await session.scalars(select(Tenant.id).where(Tenant.slug == slug))).one()
+        return Province(id=tenant_id, slug=slug, domain=f"{slug}.example.vn")
 
     return make

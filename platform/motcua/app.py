@@ -17,6 +17,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from motcua.auth.routes import TenantKeys
 from motcua.auth.service import provide_keys
+from motcua.catalog.routes import Agencies, Procedures
+from motcua.catalog.service import provide_catalog
 from motcua.db import Database
 from motcua.errors import EXCEPTION_HANDLERS
 from motcua.health import healthz, readyz
@@ -30,7 +32,7 @@ from motcua.tenancy.routes import PlatformTenants
 from motcua.tenancy.service import TenantService
 
 # Each domain's tenant controllers; all live under /t/{slug} (and a tenant's own domain).
-TENANT_ROUTES: list[Any] = [TenantKeys]
+TENANT_ROUTES: list[Any] = [Procedures, Agencies, TenantKeys]
 
 
 class Metrics(PrometheusController):
@@ -93,6 +95,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "tenant": Provide(provide_tenant),
             "session": Provide(provide_session),
             "keys": Provide(provide_keys),
+            "catalog": Provide(provide_catalog, sync_to_thread=False),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -46,9 +46,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if args.upgrade:
             _upgrade(live)
         if args.packs:
-            from motcua.tenancy.packs import apply_all
+            from motcua.tenancy.commands import apply_packs
 
-            _run(apply_all(live, args.packs))
+            _run(apply_packs(live, args.packs))
         app = create_app(live, with_worker=args.with_worker)
         print(
             f"Một Cửa is serving on {live.base_url}  (API docs: {live.base_url}/schema)",
@@ -128,10 +128,33 @@ def tenants_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def tenants_apply(args: argparse.Namespace, settings: Settings) -> int:
-    from motcua.tenancy.packs import apply_all
+    from motcua.tenancy.commands import apply_packs
 
     with backing_servers(settings, redis=False) as live:
-        return _run(apply_all(live, args.pack_dir))
+        return _run(apply_packs(live, args.pack_dir))
+
+
+def tenants_status(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.tenancy.commands import set_status
+    from motcua.tenancy.models import TenantStatus
+
+    status = TenantStatus.SUSPENDED if args.action == "suspend" else TenantStatus.ACTIVE
+    with backing_servers(settings, redis=False) as live:
+        return _run(set_status(live, args.slug, status))
+
+
+def tenants_export(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.tenancy.commands import export
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(export(live, args.slug, args.output))
+
+
+def tenants_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.tenancy.commands import remove
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(remove(live, args.slug, args.force))
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:
@@ -182,8 +205,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     tenants.add_parser("list", help="list tenants").set_defaults(run=tenants_list)
     p = tenants.add_parser("apply", help="onboard or update a province from a pack")
-    p.add_argument("pack_dir", metavar="PACK_DIR")
+    p.add_argument("pack_dir", metavar="PACK_DIR", help="a pack, or a folder of packs")
     p.set_defaults(run=tenants_apply)
+    for action, text in (
+        ("suspend", "close staff routes; tracking stays read-only"),
+        ("resume", "reopen a suspended tenant"),
+    ):
+        p = tenants.add_parser(action, help=text)
+        p.add_argument("slug")
+        p.set_defaults(run=tenants_status, action=action)
+    p = tenants.add_parser("export", help="write every row of a tenant to an archive")
+    p.add_argument("slug")
+    p.add_argument("-o", "--output", help="archive path (default motcua-SLUG.tar.gz)")
+    p.set_defaults(run=tenants_export)
+    p = tenants.add_parser("remove", help="delete every row of a tenant (after an export)")
+    p.add_argument("slug")
+    p.add_argument("--force", action="store_true", help="remove even without an export")
+    p.set_defaults(run=tenants_remove)
     return parser
 
 

@@ -1,7 +1,18 @@
 """Imports every domain's models, so the metadata is complete for migrations and checks."""
 
 from motcua.auth.models import ApiKey
-from motcua.catalog.models import Agency
+from motcua.calendar.models import CalendarDay
+from motcua.catalog.models import Agency, Procedure, ProcedureAgency
+from motcua.notices.models import ChannelSetting
 from motcua.tenancy.models import Tenant, TenantDomain
 
-__all__ = ["Agency", "ApiKey", "Tenant", "TenantDomain"]
+__all__ = [
+    "Agency",
+    "ApiKey",
+    "CalendarDay",
+    "ChannelSetting",
+    "Procedure",
+    "ProcedureAgency",
+    "Tenant",
+    "TenantDomain",
+]

@@ -80,3 +80,12 @@ async def test_the_tenant_setting_does_not_outlive_its_transaction(settings, mak
         assert await connection.fetchval("SELECT count(*) FROM agencies") == 0
     finally:
         await connection.close()
+
+
+async def test_no_rollback_or_reset_falls_back_to_the_login_user(db):
+    for _ in range(3):  # a pooled connection, used again after rollbacks
+        async with db.platform_session() as session:
+            await session.execute(text("RESET ROLE"))
+            await session.execute(text("RESET ALL"))
+            assert (await session.execute(text("SELECT current_user"))).scalar() == "motcua_app"
+            await session.rollback()

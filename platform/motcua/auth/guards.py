@@ -52,3 +52,6 @@ def requires(*roles: Role) -> Guard:
 
 
 operator_only = requires(Role.OPERATOR)
+
+# Marks a route that anyone may call (citizens): every route declares its access rule.
+public = {"access": "public"}

@@ -32,6 +32,8 @@ class Tenant(Base):
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # A tenant is removed only once exported (or by force): its data must not just vanish.
+    exported_at: Mapped[datetime | None]
 
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="selectin"

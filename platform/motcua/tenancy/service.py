@@ -1,12 +1,18 @@
-"""Tenant operations for platform operators: list, look up, suspend, resume."""
+"""Tenant operations for platform operators: list, suspend, resume, export, remove."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import asyncio
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.db import Database, tenant_tables
-from motcua.errors import NotFound
+from motcua.db import Base, Database, tenant_tables
+from motcua.errors import Conflict, NotFound
+from motcua.notices.channels import ChannelSettingsService
+from motcua.tenancy.export import write_archive
 from motcua.tenancy.models import Tenant, TenantStatus
 from motcua.tenancy.schemas import TenantOut
 
@@ -24,19 +30,25 @@ class TenantService:
     async def list(self) -> list[TenantOut]:
         async with self.db.platform_session() as session:
             tenants = (await session.scalars(select(Tenant).order_by(Tenant.slug))).all()
-        return [
-            TenantOut(
-                slug=t.slug,
-                name=t.name,
-                province_code=t.province_code,
-                status=t.status.value,
-                domains=sorted(d.domain for d in t.domains),
-                timezone=t.timezone,
-                created_at=t.created_at,
-                counts=await self.counts(t),
-            )
-            for t in tenants
-        ]
+        return [await self._out(t) for t in tenants]
+
+    async def one(self, slug: str) -> TenantOut:
+        async with self.db.platform_session() as session:
+            tenant = await self.get(session, slug)
+        return await self._out(tenant)
+
+    async def _out(self, t: Tenant) -> TenantOut:
+        return TenantOut(
+            slug=t.slug,
+            name=t.name,
+            province_code=t.province_code,
+            status=t.status.value,
+            domains=sorted(d.domain for d in t.domains),
+            timezone=t.timezone,
+            created_at=t.created_at,
+            exported_at=t.exported_at,
+            counts=await self.counts(t),
+        )
 
     async def counts(self, tenant: Tenant) -> dict[str, int]:
         """Rows per tenant table, counted inside the tenant's own scope."""
@@ -48,9 +60,59 @@ class TenantService:
                 )
         return counts
 
-    async def set_status(self, slug: str, status: TenantStatus) -> Tenant:
+    async def set_status(self, slug: str, status: TenantStatus) -> TenantOut:
         async with self.db.platform_session() as session:
             tenant = await self.get(session, slug)
             tenant.status = status
             await session.commit()
-        return tenant
+        return await self._out(tenant)
+
+    async def export(self, slug: str, out: IO[bytes]) -> dict[str, int]:
+        """Write the tenant's archive to out, read in one snapshot; record the export."""
+        async with self.db.platform_session() as session:
+            tenant = await self.get(session, slug)
+        async with self.db.tenant_session(tenant.id) as session:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            tables: dict[str, list[dict[str, Any]]] = {}
+            for table in tenant_tables():
+                columns = [c for c in table.columns if c.name != "search_vector"]
+                rows = await session.execute(select(*columns).order_by(*table.primary_key))
+                tables[table.name] = [dict(row._mapping) for row in rows]
+            channels = await ChannelSettingsService(session).all()
+        meta: dict[str, Any] = {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "province_code": tenant.province_code,
+            "domains": sorted(d.domain for d in tenant.domains),
+            "timezone": tenant.timezone,
+            "locale": tenant.locale,
+            "channels": {
+                "order": [c.channel for c in channels if c.position is not None],
+                **{c.channel: c.settings for c in channels},
+            },
+        }
+        # Compressing is CPU and file work: keep it off the event loop.
+        counts = await asyncio.to_thread(write_archive, out, tenant.slug, meta, tables)
+        async with self.db.platform_session() as session:
+            (await self.get(session, slug)).exported_at = datetime.now(UTC)
+            await session.commit()
+        return counts
+
+    async def remove(self, slug: str, *, force: bool = False) -> dict[str, int]:
+        """Delete every row of the tenant, and nothing else; only once exported."""
+        async with self.db.platform_session() as session:
+            tenant = await self.get(session, slug)
+        if tenant.exported_at is None and not force:
+            raise Conflict(f"Export '{slug}' before removing it, or remove it by force.")
+        owned = set(tenant_tables())
+        deleted: dict[str, int] = {}
+        async with self.db.tenant_session(tenant.id) as session:
+            # Children before parents, inside the tenant's own scope.
+            for table in reversed(Base.metadata.sorted_tables):
+                if table in owned:
+                    result = await session.execute(delete(table))
+                    deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
+            # The tenant row last: its domains and keys go with it (ON DELETE CASCADE).
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+            await session.commit()
+        return deleted

@@ -1,0 +1,1 @@
+"""Each province's working calendar: the national holidays, its own, and make-up days."""

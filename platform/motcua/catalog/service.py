@@ -1,0 +1,462 @@
+"""The catalogue's service: search, read, and keep agencies and procedures in step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.di import NamedDependency
+from sqlalchemy import Select, case, delete, exists, func, insert, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
+
+from motcua.catalog.folding import fold, words
+from motcua.catalog.models import Agency, Procedure, ProcedureAgency
+from motcua.catalog.rules import (
+    agency_problems,
+    procedure_problems,
+    processing_hours,
+    processing_text,
+)
+from motcua.catalog.schemas import (
+    AgencyEdit,
+    AgencyIn,
+    AgencyOut,
+    AgencyPage,
+    AgencyRef,
+    ProcedureEdit,
+    ProcedureIn,
+    ProcedureOut,
+    ProcedurePage,
+    ProcessingTime,
+)
+from motcua.db import current_tenant
+from motcua.errors import Invalid, NotFound
+
+MAX_PER_PAGE = 100
+_SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
+
+
+@dataclass
+class Changes:
+    """What a sync changed, by code."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.updated or self.retired)
+
+    def summary(self, noun: str) -> str:
+        parts = [
+            f"{len(codes)} {verb}"
+            for verb, codes in (
+                ("added", self.added),
+                ("updated", self.updated),
+                ("retired", self.retired),
+            )
+            if codes
+        ]
+        return f"{noun}: {', '.join(parts) if parts else 'unchanged'}"
+
+
+def procedure_columns(p: ProcedureIn) -> dict[str, Any]:
+    """The stored form of a procedure, with its folded search texts."""
+    return {
+        "name": p.name.strip(),
+        "field": p.field.strip(),
+        "level": p.level,
+        "processing_hours": processing_hours(p.processing_days),
+        "fee": p.fee.strip(),
+        "documents": [d.strip() for d in p.documents],
+        "result": p.result.strip(),
+        "online_level": p.online_level,
+        "legal_basis": p.legal_basis.strip(),
+        "active": True,
+        "name_folded": f"{fold(p.name)} {fold(p.code)}",
+        "field_folded": fold(p.field),
+        "other_folded": fold(" ".join([p.result, *p.documents, p.legal_basis])),
+    }
+
+
+class CatalogService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def search(
+        self,
+        q: str | None = None,
+        *,
+        field: str | None = None,
+        level: str | None = None,
+        agency: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> ProcedurePage:
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        query = select(Procedure, func.count().over().label("total")).where(Procedure.active)
+        terms = words(q or "")
+        if terms:
+            # Folded words hold only [a-z0-9]: safe to join into a tsquery.
+            tsquery = func.to_tsquery(_SIMPLE, " & ".join(f"{w}:*" for w in terms))
+            phrase = " ".join(terms)
+            query = query.where(Procedure.search_vector.bool_op("@@")(tsquery)).order_by(
+                case(
+                    (Procedure.name_folded == phrase, 0),
+                    (func.starts_with(Procedure.name_folded, phrase), 1),
+                    (func.strpos(Procedure.name_folded, phrase) > 0, 2),
+                    else_=3,
+                ),
+                func.ts_rank(Procedure.search_vector, tsquery).desc(),
+            )
+        if field:
+            query = query.where(Procedure.field_folded == fold(field))
+        if level:
+            query = query.where(Procedure.level == level)
+        if agency:
+            query = query.where(
+                exists().where(
+                    ProcedureAgency.tenant_id == Procedure.tenant_id,
+                    ProcedureAgency.procedure_code == Procedure.code,
+                    ProcedureAgency.agency_code == agency,
+                )
+            )
+        query = query.order_by(Procedure.name, Procedure.code)
+        rows = (
+            await self.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page))
+        ).all()
+        total = rows[0].total if rows else await self._count_beyond_last_page(query)
+        items = await self._out([row.Procedure for row in rows])
+        return ProcedurePage(items=items, total=total, page=max(page, 1), per_page=per_page)
+
+    async def _count_beyond_last_page(self, query: Select[Procedure, int]) -> int:
+        counted = query.order_by(None).with_only_columns(func.count())
+        return int(await self.session.scalar(counted) or 0)
+
+    async def procedure(self, code: str) -> ProcedureOut:
+        procedure = await self.session.get(Procedure, (current_tenant(self.session), code))
+        if procedure is None:
+            raise NotFound(f"No procedure '{code}' in this province's catalogue.")
+        [out] = await self._out([procedure])
+        return out
+
+    async def _out(self, procedures: Sequence[Procedure]) -> list[ProcedureOut]:
+        codes = [p.code for p in procedures]
+        agencies: dict[str, list[AgencyRef]] = {code: [] for code in codes}
+        if codes:
+            links = await self.session.execute(
+                select(ProcedureAgency.procedure_code, Agency.code, Agency.name)
+                .join(
+                    Agency,
+                    (Agency.tenant_id == ProcedureAgency.tenant_id)
+                    & (Agency.code == ProcedureAgency.agency_code),
+                )
+                .where(ProcedureAgency.procedure_code.in_(codes))
+                .order_by(ProcedureAgency.procedure_code, ProcedureAgency.position)
+            )
+            for procedure_code, code, name in links:
+                agencies[procedure_code].append(AgencyRef(code=code, name=name))
+        return [
+            ProcedureOut(
+                code=p.code,
+                name=p.name,
+                field=p.field,
+                level=p.level,
+                agencies=agencies[p.code],
+                processing_time=ProcessingTime(
+                    working_days=p.processing_hours / 8,
+                    working_hours=p.processing_hours,
+                    text=processing_text(p.processing_hours),
+                ),
+                fee=p.fee,
+                documents=list(p.documents),
+                result=p.result,
+                online_level=p.online_level,
+                legal_basis=p.legal_basis,
+                active=p.active,
+            )
+            for p in procedures
+        ]
+
+    async def agencies(
+        self,
+        *,
+        level: str | None = None,
+        parent: str | None = None,
+        page: int = 1,
+        per_page: int = 100,
+    ) -> AgencyPage:
+        """Active agencies in tree order (each after its parent), paged."""
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        rows = (
+            await self.session.scalars(select(Agency).where(Agency.active).order_by(Agency.code))
+        ).all()
+        ordered = [
+            AgencyOut(
+                code=a.code,
+                name=a.name,
+                level=a.level,
+                parent_code=a.parent_code,
+                depth=depth,
+                active=a.active,
+            )
+            for a, depth in _tree_order(rows)
+            if (level is None or a.level == level) and (parent is None or a.parent_code == parent)
+        ]
+        start = (max(page, 1) - 1) * per_page
+        return AgencyPage(
+            items=ordered[start : start + per_page],
+            total=len(ordered),
+            page=max(page, 1),
+            per_page=per_page,
+        )
+
+    # -- keeping in step with a pack ------------------------------------------------------
+
+    async def sync_agencies(self, wanted: Sequence[AgencyIn]) -> Changes:
+        """Make the agencies those of the pack; the missing ones retire, never vanish."""
+        tenant = current_tenant(self.session)
+        existing = {a.code: a for a in await self.session.scalars(select(Agency))}
+        changes = Changes()
+        new_rows = []
+        for agency in _parents_first(wanted):
+            values = {
+                "name": agency.name.strip(),
+                "level": agency.level,
+                "parent_code": agency.parent_code or None,
+                "active": True,
+            }
+            row = existing.get(agency.code)
+            if row is None:
+                new_rows.append({"tenant_id": tenant, "code": agency.code, **values})
+                changes.added.append(agency.code)
+            elif _assign(row, values):
+                changes.updated.append(agency.code)
+        if new_rows:
+            await self.session.execute(insert(Agency), new_rows)
+        wanted_codes = {a.code for a in wanted}
+        for code, row in existing.items():
+            if code not in wanted_codes and row.active:
+                row.active = False
+                changes.retired.append(code)
+        await self.session.flush()
+        return changes
+
+    async def sync_procedures(self, wanted: Sequence[ProcedureIn]) -> Changes:
+        """Make the procedures those of the pack; the missing ones retire, never vanish."""
+        tenant = current_tenant(self.session)
+        existing = {p.code: p for p in await self.session.scalars(select(Procedure))}
+        links: dict[str, list[str]] = {}
+        for procedure_code, agency_code in await self.session.execute(
+            select(ProcedureAgency.procedure_code, ProcedureAgency.agency_code).order_by(
+                ProcedureAgency.procedure_code, ProcedureAgency.position
+            )
+        ):
+            links.setdefault(procedure_code, []).append(agency_code)
+        changes = Changes()
+        new_rows, relinked = [], []
+        for procedure in wanted:
+            values = procedure_columns(procedure)
+            row = existing.get(procedure.code)
+            if row is None:
+                new_rows.append({"tenant_id": tenant, "code": procedure.code, **values})
+                changes.added.append(procedure.code)
+                relinked.append(procedure)
+                continue
+            changed = _assign(row, values)
+            if links.get(procedure.code, []) != procedure.agency_codes:
+                relinked.append(procedure)
+                changed = True
+            if changed:
+                changes.updated.append(procedure.code)
+        if new_rows:
+            await self.session.execute(insert(Procedure), new_rows)
+        await self._link(relinked)
+        wanted_codes = {p.code for p in wanted}
+        for code, row in existing.items():
+            if code not in wanted_codes and row.active:
+                row.active = False
+                changes.retired.append(code)
+        await self.session.flush()
+        return changes
+
+    async def _link(self, procedures: Iterable[ProcedureIn]) -> None:
+        procedures = list(procedures)
+        if not procedures:
+            return
+        tenant = current_tenant(self.session)
+        await self.session.execute(
+            delete(ProcedureAgency).where(
+                ProcedureAgency.procedure_code.in_([p.code for p in procedures])
+            )
+        )
+        await self.session.execute(
+            insert(ProcedureAgency),
+            [
+                {
+                    "tenant_id": tenant,
+                    "procedure_code": p.code,
+                    "agency_code": code,
+                    "position": position,
+                }
+                for p in procedures
+                for position, code in enumerate(p.agency_codes)
+            ],
+        )
+
+    # -- an admin's edits, one at a time ---------------------------------------------------
+
+    async def put_agency(self, code: str, edit: AgencyEdit) -> AgencyOut:
+        agency = AgencyIn(
+            code=code, name=edit.name, level=edit.level, parent_code=edit.parent_code or None
+        )
+        problems = agency_problems(agency)
+        if agency.parent_code and not problems:
+            problems += await self._parent_problems(code, agency.parent_code)
+        if problems:
+            raise Invalid("The agency is not valid.", errors=_errors(problems))
+        row = await self.session.get(Agency, (current_tenant(self.session), code))
+        values = {
+            "name": agency.name.strip(),
+            "level": agency.level,
+            "parent_code": agency.parent_code,
+            "active": True,
+        }
+        if row is None:
+            row = Agency(code=code, **values)
+            self.session.add(row)
+        else:
+            _assign(row, values)
+        await self.session.flush()
+        return await self._agency_out(code)
+
+    async def _parent_problems(self, code: str, parent_code: str) -> list[tuple[str, str]]:
+        rows = await self.session.execute(
+            select(Agency.code, Agency.parent_code).where(Agency.active)
+        )
+        parents: dict[str, str | None] = dict(rows.tuples().all())
+        if parent_code not in parents:
+            return [("parent_code", f"no active agency '{parent_code}'")]
+        seen = {code}
+        cursor: str | None = parent_code
+        while cursor is not None:
+            if cursor in seen:
+                return [("parent_code", "would make the agency its own ancestor")]
+            seen.add(cursor)
+            cursor = parents.get(cursor)
+        return []
+
+    async def retire_agency(self, code: str) -> AgencyOut:
+        row = await self.session.get(Agency, (current_tenant(self.session), code))
+        if row is None:
+            raise NotFound(f"No agency '{code}'.")
+        children = await self.session.scalar(
+            select(func.count()).where(Agency.parent_code == code, Agency.active)
+        )
+        if children:
+            raise Invalid(f"Agency '{code}' still has {children} active agencies under it.")
+        row.active = False
+        await self.session.flush()
+        return await self._agency_out(code)
+
+    async def _agency_out(self, code: str) -> AgencyOut:
+        rows = (await self.session.scalars(select(Agency))).all()
+        for agency, depth in _tree_order(rows):
+            if agency.code == code:
+                return AgencyOut(
+                    code=agency.code,
+                    name=agency.name,
+                    level=agency.level,
+                    parent_code=agency.parent_code,
+                    depth=depth,
+                    active=agency.active,
+                )
+        raise NotFound(f"No agency '{code}'.")
+
+    async def put_procedure(self, code: str, edit: ProcedureEdit) -> ProcedureOut:
+        procedure = ProcedureIn(code=code, **{f: getattr(edit, f) for f in edit.__struct_fields__})
+        problems = procedure_problems(procedure)
+        if not problems:
+            active = set(
+                (await self.session.scalars(select(Agency.code).where(Agency.active))).all()
+            )
+            problems += [
+                ("agency_codes", f"no active agency '{c}'")
+                for c in procedure.agency_codes
+                if c not in active
+            ]
+        if problems:
+            raise Invalid("The procedure is not valid.", errors=_errors(problems))
+        values = procedure_columns(procedure)
+        row = await self.session.get(Procedure, (current_tenant(self.session), code))
+        if row is None:
+            self.session.add(Procedure(code=code, **values))
+            await self.session.flush()
+        else:
+            _assign(row, values)
+        await self._link([procedure])
+        await self.session.flush()
+        return await self.procedure(code)
+
+    async def retire_procedure(self, code: str) -> ProcedureOut:
+        row = await self.session.get(Procedure, (current_tenant(self.session), code))
+        if row is None:
+            raise NotFound(f"No procedure '{code}' in this province's catalogue.")
+        row.active = False
+        await self.session.flush()
+        return await self.procedure(code)
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; say whether any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _errors(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"field": f, "message": m} for f, m in problems]
+
+
+def _parents_first(agencies: Sequence[AgencyIn]) -> list[AgencyIn]:
+    by_code = {a.code: a for a in agencies}
+    placed: dict[str, AgencyIn] = {}
+
+    def place(agency: AgencyIn) -> None:
+        if agency.code in placed:
+            return
+        parent = by_code.get(agency.parent_code or "")
+        if parent is not None and parent.code not in placed:
+            place(parent)
+        placed[agency.code] = agency
+
+    for agency in agencies:
+        place(agency)
+    return list(placed.values())
+
+
+def _tree_order(agencies: Sequence[Agency]) -> list[tuple[Agency, int]]:
+    """Pre-order: each agency after its parent, siblings by code; orphans at the top."""
+    codes = {a.code for a in agencies}
+    children: dict[str | None, list[Agency]] = {}
+    for agency in agencies:
+        parent = agency.parent_code if agency.parent_code in codes else None
+        children.setdefault(parent, []).append(agency)
+    ordered: list[tuple[Agency, int]] = []
+    stack = [(a, 0) for a in reversed(children.get(None, []))]
+    while stack:
+        agency, depth = stack.pop()
+        ordered.append((agency, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(agency.code, [])))
+    return ordered
+
+
+def provide_catalog(session: NamedDependency[AsyncSession]) -> CatalogService:
+    return CatalogService(session)

@@ -1,0 +1,1 @@
+"""Notices to citizens and the channels that carry them."""

@@ -1,0 +1,59 @@
+"""Keeping a tenant's channel settings in step with its pack."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.notices.models import ChannelSetting
+
+# Setting names that hold credentials; their values must be env:VAR references.
+SECRET_NAME = re.compile(r"secret|password|token|api_key|private_key")
+ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]*")
+
+
+def secret_problems(settings: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
+    """(setting, message) for every secret written in clear, at any depth."""
+    problems: list[tuple[str, str]] = []
+    for name, value in settings.items():
+        where = f"{prefix}.{name}"
+        if isinstance(value, dict):
+            problems += secret_problems(value, where)
+        elif SECRET_NAME.search(name.lower()) and not (
+            isinstance(value, str) and ENV_REFERENCE.fullmatch(value)
+        ):
+            problems.append((where, "is a secret: write it as env:VARIABLE, never in clear"))
+    return problems
+
+
+class ChannelSettingsService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sync(self, channels: dict[str, dict[str, Any]], order: list[str]) -> int:
+        """Store the pack's channels and plan; answer how many channels changed."""
+        existing = {c.channel: c for c in await self.session.scalars(select(ChannelSetting))}
+        changed = 0
+        for name, settings in channels.items():
+            position = order.index(name) if name in order else None
+            row = existing.get(name)
+            if row is None:
+                self.session.add(ChannelSetting(channel=name, position=position, settings=settings))
+                changed += 1
+            elif row.settings != settings or row.position != position:
+                row.settings, row.position = settings, position
+                changed += 1
+        gone = [name for name in existing if name not in channels]
+        if gone:
+            await self.session.execute(
+                delete(ChannelSetting).where(ChannelSetting.channel.in_(gone))
+            )
+        await self.session.flush()
+        return changed + len(gone)
+
+    async def all(self) -> list[ChannelSetting]:
+        query = select(ChannelSetting).order_by(ChannelSetting.position, ChannelSetting.channel)
+        return list((await self.session.scalars(query)).all())

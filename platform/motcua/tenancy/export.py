@@ -1,0 +1,144 @@
+"""A tenant's export: one archive with its pack and every row it owns.
+
+    <slug>/tenant.toml, agencies.csv, procedures.csv, calendar.toml   the pack, re-appliable
+    <slug>/data/<table>.jsonl                                         every row, one per line
+    <slug>/manifest.json                                              what is inside
+
+Enough to move the province to another installation: apply the pack there, then load the
+rows of the other tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tarfile
+import time
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import msgspec
+
+from motcua.calendar.service import HOLIDAY, national_calendar
+from motcua.tenancy.packs import AGENCY_COLUMNS, LIST_SEPARATOR, PROCEDURE_COLUMNS
+
+FORMAT_VERSION = 1
+
+
+def write_archive(
+    out: IO[bytes], slug: str, meta: dict[str, Any], tables: dict[str, list[dict[str, Any]]]
+) -> dict[str, int]:
+    """Write the archive of one tenant to out; answer the row count per table."""
+    counts = {name: len(rows) for name, rows in tables.items()}
+    files = {
+        "tenant.toml": dump_toml(meta),
+        "agencies.csv": _agencies_csv(tables.get("agencies", [])),
+        "procedures.csv": _procedures_csv(
+            tables.get("procedures", []), tables.get("procedure_agencies", [])
+        ),
+        "calendar.toml": _calendar_toml(tables.get("calendar_days", [])),
+        "manifest.json": json.dumps(
+            {
+                "format_version": FORMAT_VERSION,
+                "tenant": slug,
+                "exported_at": datetime.now(UTC).isoformat(),
+                "rows": counts,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+    }
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, text in files.items():
+            _add(archive, f"{slug}/{name}", text.encode())
+        for table, rows in tables.items():
+            body = b"".join(msgspec.json.encode(row) + b"\n" for row in rows)
+            _add(archive, f"{slug}/data/{table}.jsonl", body)
+    return counts
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(time.time())
+    info.mode = 0o644
+    archive.addfile(info, io.BytesIO(data))
+
+
+def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[row.get(c, "") for c in columns] for row in rows])
+    return buffer.getvalue()
+
+
+def _agencies_csv(rows: list[dict[str, Any]]) -> str:
+    active = [{**r, "parent_code": r["parent_code"] or ""} for r in rows if r["active"]]
+    return _csv(AGENCY_COLUMNS, active)
+
+
+def _procedures_csv(rows: list[dict[str, Any]], links: list[dict[str, Any]]) -> str:
+    agencies: dict[str, list[tuple[int, str]]] = {}
+    for link in links:
+        agencies.setdefault(link["procedure_code"], []).append(
+            (link["position"], link["agency_code"])
+        )
+    out = []
+    for row in rows:
+        if not row["active"]:
+            continue
+        hours = row["processing_hours"]
+        out.append(
+            {
+                **row,
+                "agency_codes": LIST_SEPARATOR.join(
+                    c for _, c in sorted(agencies.get(row["code"], []))
+                ),
+                "processing_days": str(hours // 8) if hours % 8 == 0 else f"{hours}h",
+                "documents": LIST_SEPARATOR.join(row["documents"]),
+            }
+        )
+    return _csv(PROCEDURE_COLUMNS, out)
+
+
+def _calendar_toml(rows: list[dict[str, Any]]) -> str:
+    """The tenant's own days: those that differ from the national calendar."""
+    national = {e.date: ("holiday", e.name) for e in national_calendar().holidays}
+    national |= {e.date: ("working_day", e.name) for e in national_calendar().working_days}
+    own = [r for r in rows if national.get(r["day"]) != (r["kind"], r["name"])]
+    lines = ["# The province's own days, beyond the national calendar.\n"]
+    for row in sorted(own, key=lambda r: r["day"]):
+        table = "holidays" if row["kind"] == HOLIDAY else "working_days"
+        lines.append(
+            f'\n[[{table}]]\ndate = "{row["day"].isoformat()}"\nname = {_toml_value(row["name"])}\n'
+        )
+    return "".join(lines)
+
+
+def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for a pack's tenant.toml: scalars, lists of scalars, tables."""
+    scalars = [
+        f"{key} = {_toml_value(value)}\n"
+        for key, value in data.items()
+        if not isinstance(value, dict)
+    ]
+    tables = [
+        f"\n[{prefix}{key}]\n" + dump_toml(value, f"{prefix}{key}.")
+        for key, value in data.items()
+        if isinstance(value, dict)
+    ]
+    return "".join(scalars) + "".join(tables)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(str(value), ensure_ascii=False)
