@@ -9,20 +9,21 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.compression import CompressionConfig
+from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.stores.memory import MemoryStore
+from litestar.types import HTTPScope
 
-from motcua.auth.routes import TenantKeys
-from motcua.auth.service import provide_keys
-from motcua.catalog.routes import Agencies, Procedures
-from motcua.catalog.service import provide_catalog
+from motcua.auth.routes import TenantKeys, provide_keys
+from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.db import Database
-from motcua.errors import EXCEPTION_HANDLERS
 from motcua.health import healthz, readyz
 from motcua.logs import RequestLogging
+from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
 from motcua.settings import Settings
 from motcua.state import Services
@@ -44,6 +45,21 @@ def _tenant_label(request: Request[Any, Any, Any]) -> str:
     return str(request.path_params.get("slug", ""))
 
 
+async def _sweep_response_cache(app: Litestar, every: int) -> None:
+    """Drop expired cached answers, so the in-memory cache stays bounded by its lifetime."""
+    store = app.response_cache_config.get_store_from_app(app)
+    while isinstance(store, MemoryStore):
+        await asyncio.sleep(every)
+        await store.delete_expired()
+
+
+def _response_cache(seconds: int) -> ResponseCacheConfig:
+    def wanted(scope: HTTPScope, status: int) -> bool:
+        return seconds > 0 and default_do_cache_predicate(scope, status)
+
+    return ResponseCacheConfig(default_expiration=max(seconds, 1), cache_response_filter=wanted)
+
+
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     assert settings.database_url and settings.redis_url, "resolve addresses before create_app"
     db = Database(
@@ -55,6 +71,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         queue = await connect(settings.redis_url or "", settings.queue_name)
         app.state.services = Services(settings=settings, db=db, queue=queue, directory=directory)
+        sweeper = asyncio.create_task(
+            _sweep_response_cache(app, max(settings.response_cache_seconds, 1))
+        )
         worker_task = None
         if with_worker:
             from motcua.worker import build_worker
@@ -69,6 +88,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
+            sweeper.cancel()
             await queue.aclose()
             await db.dispose()
 
@@ -101,6 +121,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
+        response_cache_config=_response_cache(settings.response_cache_seconds),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Một Cửa",

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from motcua.errors import problem
+from motcua.problem_details import problem
 from motcua.state import services
 
 CHECK_TIMEOUT = 2.0

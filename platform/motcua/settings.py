@@ -32,12 +32,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_pool_size: int = 10
     max_body_bytes: int = 1_048_576
     queue_name: str = "motcua:queue"
+    # Public catalogue answers are cached in each process this long; 0 turns caching off.
+    response_cache_seconds: int = 60
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     environment: Literal["development", "production", "test"] = "development"
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
+        if not 0 <= self.response_cache_seconds <= 3600:
+            raise ValueError("response_cache_seconds must be between 0 and 3600")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.database_role):

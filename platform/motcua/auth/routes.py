@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
@@ -11,7 +13,15 @@ from motcua.auth.guards import requires
 from motcua.auth.models import ApiKey, Role
 from motcua.auth.schemas import CreatedKey, KeyIn, KeyList, KeyOut
 from motcua.auth.service import KeyService
+from motcua.db import Database
 from motcua.tenancy.directory import TenantRef
+
+
+async def provide_keys(db: NamedDependency[Database]) -> AsyncIterator[KeyService]:
+    """A key service on a platform session, committed when the route succeeds."""
+    async with db.platform_session() as session:
+        yield KeyService(session)
+        await session.commit()
 
 
 def _out(key: ApiKey) -> KeyOut:

@@ -6,16 +6,13 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from litestar.di import NamedDependency
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.models import ApiKey, Role
-from motcua.db import Database
 from motcua.errors import Invalid, NotFound
 
 KEY_PREFIX = "mc"
@@ -88,10 +85,3 @@ class KeyService:
         if not hmac.compare_digest(key.secret_hash, _hash(parts[1])):
             return None
         return Principal(key_id=key.id, tenant_id=key.tenant_id, role=key.role)
-
-
-async def provide_keys(db: NamedDependency[Database]) -> AsyncIterator[KeyService]:
-    """A key service on a platform session, committed when the route succeeds."""
-    async with db.platform_session() as session:
-        yield KeyService(session)
-        await session.commit()

@@ -53,10 +53,13 @@ class Procedure(TenantOwned):
     # Retired procedures stay for the dossiers that use them.
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-    name_folded: Mapped[str] = mapped_column(Text)
-    field_folded: Mapped[str] = mapped_column(Text)
-    other_folded: Mapped[str] = mapped_column(Text)
-    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
+    # Search columns: written and queried, never loaded with the row.
+    name_folded: Mapped[str] = mapped_column(Text, deferred=True)
+    field_folded: Mapped[str] = mapped_column(Text, deferred=True)
+    other_folded: Mapped[str] = mapped_column(Text, deferred=True)
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True
+    )
 
 
 class ProcedureAgency(TenantOwned):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, put
+from litestar import Controller, Request, delete, get, put
+from litestar.config.response_cache import default_cache_key_builder
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
+from motcua.catalog.cache import epoch
 from motcua.catalog.schemas import (
     AgencyEdit,
     AgencyOut,
@@ -19,6 +22,15 @@ from motcua.catalog.schemas import (
     ProcedurePage,
 )
 from motcua.catalog.service import MAX_PER_PAGE, CatalogService
+
+
+def provide_catalog(session: NamedDependency[AsyncSession]) -> CatalogService:
+    return CatalogService(session)
+
+
+def catalog_cache_key(request: Request[Any, Any, Any]) -> str:
+    return f"catalog:{epoch()}:{default_cache_key_builder(request)}"
+
 
 Page = Annotated[int, QueryParameter(ge=1, le=10_000, description="1-based page")]
 PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)]
@@ -33,6 +45,8 @@ class Procedures(Controller):
         "/",
         summary="Search the catalogue",
         opt=public,
+        cache=True,
+        cache_key_builder=catalog_cache_key,
         description=(
             "`q` ignores diacritics and case: 'dang ky ket hon' finds 'Đăng ký kết hôn' first. "
             "Whole-phrase and name matches rank above matches in other fields."
@@ -55,7 +69,13 @@ class Procedures(Controller):
             q, field=field, level=level, agency=agency, page=page, per_page=per_page
         )
 
-    @get("/{code:str}", summary="One procedure: documents, fees, time, agencies", opt=public)
+    @get(
+        "/{code:str}",
+        summary="One procedure: documents, fees, time, agencies",
+        opt=public,
+        cache=True,
+        cache_key_builder=catalog_cache_key,
+    )
     async def one(
         self, code: FromPath[str], catalog: NamedDependency[CatalogService]
     ) -> ProcedureOut:
@@ -86,7 +106,13 @@ class Agencies(Controller):
     path = "/api/v1/agencies"
     tags = ["catalogue"]
 
-    @get("/", summary="The agency tree, each agency after its parent", opt=public)
+    @get(
+        "/",
+        summary="The agency tree, each agency after its parent",
+        opt=public,
+        cache=True,
+        cache_key_builder=catalog_cache_key,
+    )
     async def tree(
         self,
         catalog: NamedDependency[CatalogService],

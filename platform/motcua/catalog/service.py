@@ -6,14 +6,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar.di import NamedDependency
+import msgspec
 from sqlalchemy import Select, case, delete, exists, func, insert, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 
+from motcua.catalog.cache import catalog_changed
 from motcua.catalog.folding import fold, words
 from motcua.catalog.models import Agency, Procedure, ProcedureAgency
 from motcua.catalog.rules import (
+    HOURS_PER_DAY,
     agency_problems,
     procedure_problems,
     processing_hours,
@@ -35,6 +38,7 @@ from motcua.db import current_tenant
 from motcua.errors import Invalid, NotFound
 
 MAX_PER_PAGE = 100
+SEARCH_COLUMNS = frozenset({"name_folded", "field_folded", "other_folded"})
 _SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
@@ -98,7 +102,8 @@ class CatalogService:
         per_page: int = 20,
     ) -> ProcedurePage:
         per_page = max(1, min(per_page, MAX_PER_PAGE))
-        query = select(Procedure, func.count().over().label("total")).where(Procedure.active)
+        query = _procedure_rows().add_columns(func.count().over().label("total"))
+        query = query.where(Procedure.active)
         terms = words(q or "")
         if terms:
             # Folded words hold only [a-z0-9]: safe to join into a tsquery.
@@ -126,61 +131,22 @@ class CatalogService:
                 )
             )
         query = query.order_by(Procedure.name, Procedure.code)
-        rows = (
-            await self.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page))
-        ).all()
-        total = rows[0].total if rows else await self._count_beyond_last_page(query)
-        items = await self._out([row.Procedure for row in rows])
-        return ProcedurePage(items=items, total=total, page=max(page, 1), per_page=per_page)
-
-    async def _count_beyond_last_page(self, query: Select[Procedure, int]) -> int:
-        counted = query.order_by(None).with_only_columns(func.count())
-        return int(await self.session.scalar(counted) or 0)
+        page_query = query.limit(per_page).offset((max(page, 1) - 1) * per_page)
+        rows = (await self.session.execute(page_query)).all()
+        if rows:
+            total = rows[0].total
+        else:  # beyond the last page: count without the window
+            counted = query.order_by(None).with_only_columns(func.count())
+            total = int(await self.session.scalar(counted) or 0)
+        return ProcedurePage(
+            items=[_out(row) for row in rows], total=total, page=max(page, 1), per_page=per_page
+        )
 
     async def procedure(self, code: str) -> ProcedureOut:
-        procedure = await self.session.get(Procedure, (current_tenant(self.session), code))
-        if procedure is None:
+        row = (await self.session.execute(_procedure_rows().where(Procedure.code == code))).first()
+        if row is None:
             raise NotFound(f"No procedure '{code}' in this province's catalogue.")
-        [out] = await self._out([procedure])
-        return out
-
-    async def _out(self, procedures: Sequence[Procedure]) -> list[ProcedureOut]:
-        codes = [p.code for p in procedures]
-        agencies: dict[str, list[AgencyRef]] = {code: [] for code in codes}
-        if codes:
-            links = await self.session.execute(
-                select(ProcedureAgency.procedure_code, Agency.code, Agency.name)
-                .join(
-                    Agency,
-                    (Agency.tenant_id == ProcedureAgency.tenant_id)
-                    & (Agency.code == ProcedureAgency.agency_code),
-                )
-                .where(ProcedureAgency.procedure_code.in_(codes))
-                .order_by(ProcedureAgency.procedure_code, ProcedureAgency.position)
-            )
-            for procedure_code, code, name in links:
-                agencies[procedure_code].append(AgencyRef(code=code, name=name))
-        return [
-            ProcedureOut(
-                code=p.code,
-                name=p.name,
-                field=p.field,
-                level=p.level,
-                agencies=agencies[p.code],
-                processing_time=ProcessingTime(
-                    working_days=p.processing_hours / 8,
-                    working_hours=p.processing_hours,
-                    text=processing_text(p.processing_hours),
-                ),
-                fee=p.fee,
-                documents=list(p.documents),
-                result=p.result,
-                online_level=p.online_level,
-                legal_basis=p.legal_basis,
-                active=p.active,
-            )
-            for p in procedures
-        ]
+        return _out(row)
 
     async def agencies(
         self,
@@ -238,6 +204,7 @@ class CatalogService:
                 changes.updated.append(agency.code)
         if new_rows:
             await self.session.execute(insert(Agency), new_rows)
+        catalog_changed(self.session)
         wanted_codes = {a.code for a in wanted}
         for code, row in existing.items():
             if code not in wanted_codes and row.active:
@@ -275,6 +242,7 @@ class CatalogService:
                 changes.updated.append(procedure.code)
         if new_rows:
             await self.session.execute(insert(Procedure), new_rows)
+        catalog_changed(self.session)
         await self._link(relinked)
         wanted_codes = {p.code for p in wanted}
         for code, row in existing.items():
@@ -319,6 +287,7 @@ class CatalogService:
             problems += await self._parent_problems(code, agency.parent_code)
         if problems:
             raise Invalid("The agency is not valid.", errors=_errors(problems))
+        catalog_changed(self.session)
         row = await self.session.get(Agency, (current_tenant(self.session), code))
         values = {
             "name": agency.name.strip(),
@@ -338,7 +307,7 @@ class CatalogService:
         rows = await self.session.execute(
             select(Agency.code, Agency.parent_code).where(Agency.active)
         )
-        parents: dict[str, str | None] = dict(rows.tuples().all())
+        parents: dict[str, str | None] = {code: parent for code, parent in rows}
         if parent_code not in parents:
             return [("parent_code", f"no active agency '{parent_code}'")]
         seen = {code}
@@ -360,6 +329,7 @@ class CatalogService:
         if children:
             raise Invalid(f"Agency '{code}' still has {children} active agencies under it.")
         row.active = False
+        catalog_changed(self.session)
         await self.session.flush()
         return await self._agency_out(code)
 
@@ -392,6 +362,7 @@ class CatalogService:
         if problems:
             raise Invalid("The procedure is not valid.", errors=_errors(problems))
         values = procedure_columns(procedure)
+        catalog_changed(self.session)
         row = await self.session.get(Procedure, (current_tenant(self.session), code))
         if row is None:
             self.session.add(Procedure(code=code, **values))
@@ -407,17 +378,85 @@ class CatalogService:
         if row is None:
             raise NotFound(f"No procedure '{code}' in this province's catalogue.")
         row.active = False
+        catalog_changed(self.session)
         await self.session.flush()
         return await self.procedure(code)
 
 
+def _procedure_rows() -> Select[*tuple[Any, ...]]:
+    """What a procedure's answer needs, with its agencies in order, in one query."""
+    agencies = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object("code", Agency.code, "name", Agency.name),
+                        ProcedureAgency.position,
+                    )
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(ProcedureAgency)
+        .join(
+            Agency,
+            (Agency.tenant_id == ProcedureAgency.tenant_id)
+            & (Agency.code == ProcedureAgency.agency_code),
+        )
+        .where(
+            ProcedureAgency.tenant_id == Procedure.tenant_id,
+            ProcedureAgency.procedure_code == Procedure.code,
+        )
+        .scalar_subquery()
+    )
+    return select(
+        Procedure.code,
+        Procedure.name,
+        Procedure.field,
+        Procedure.level,
+        Procedure.processing_hours,
+        Procedure.fee,
+        Procedure.documents,
+        Procedure.result,
+        Procedure.online_level,
+        Procedure.legal_basis,
+        Procedure.active,
+        agencies.label("agencies"),
+    )
+
+
+def _out(row: Any) -> ProcedureOut:
+    return ProcedureOut(
+        code=row.code,
+        name=row.name,
+        field=row.field,
+        level=row.level,
+        agencies=msgspec.convert(row.agencies, list[AgencyRef]),
+        processing_time=ProcessingTime(
+            working_days=row.processing_hours / HOURS_PER_DAY,
+            working_hours=row.processing_hours,
+            text=processing_text(row.processing_hours),
+        ),
+        fee=row.fee,
+        documents=list(row.documents),
+        result=row.result,
+        online_level=row.online_level,
+        legal_basis=row.legal_basis,
+        active=row.active,
+    )
+
+
 def _assign(row: Any, values: dict[str, Any]) -> bool:
-    """Set the values that differ; say whether any did."""
+    """Set the values that differ; say whether any did. Search columns follow the others
+    (they are derived from them), so they are written without being loaded."""
     changed = False
     for name, value in values.items():
-        if getattr(row, name) != value:
+        if name not in SEARCH_COLUMNS and getattr(row, name) != value:
             setattr(row, name, value)
             changed = True
+    if changed:
+        for name in SEARCH_COLUMNS.intersection(values):
+            setattr(row, name, values[name])
     return changed
 
 
@@ -456,7 +495,3 @@ def _tree_order(agencies: Sequence[Agency]) -> list[tuple[Agency, int]]:
         ordered.append((agency, depth))
         stack.extend((c, depth + 1) for c in reversed(children.get(agency.code, [])))
     return ordered
-
-
-def provide_catalog(session: NamedDependency[AsyncSession]) -> CatalogService:
-    return CatalogService(session)

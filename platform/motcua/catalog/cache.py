@@ -1,0 +1,34 @@
+"""Catalogue answers are cached per process: catalogues change rarely and are read a lot.
+
+A cached answer lives at most MOTCUA_RESPONSE_CACHE_SECONDS. Any catalogue change
+committed in this process moves the epoch, which is part of every cache key, so this
+process never serves an answer older than its own last change; other processes catch up
+when their cached answers expire.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+_epoch = 0
+
+
+def epoch() -> int:
+    return _epoch
+
+
+def catalog_changed(session: AsyncSession) -> None:
+    """Move the epoch once this session's transaction commits (not before: a reader could
+    otherwise cache the old rows under the new epoch)."""
+    sync_session = session.sync_session
+    if not sync_session.info.get("catalog_changed"):
+        sync_session.info["catalog_changed"] = True
+        event.listen(sync_session, "after_commit", _bump, once=True)
+
+
+def _bump(session: Session) -> None:
+    global _epoch
+    session.info.pop("catalog_changed", None)
+    _epoch += 1
