@@ -63,6 +63,8 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    for chatty in ("pgserver", "alembic"):  # start-up chatter, not operations
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 class RequestLogging:
