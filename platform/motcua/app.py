@@ -16,11 +16,13 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 from litestar.types import HTTPScope
 
 from motcua.auth.routes import TenantKeys, provide_keys
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.db import Database
+from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
 from motcua.health import healthz, readyz
 from motcua.logs import RequestLogging
 from motcua.problem_details import EXCEPTION_HANDLERS
@@ -31,9 +33,10 @@ from motcua.tenancy.directory import TenantDirectory
 from motcua.tenancy.resolve import TENANT_PREFIX, HostRouting, provide_session, provide_tenant
 from motcua.tenancy.routes import PlatformTenants
 from motcua.tenancy.service import TenantService
+from motcua.web.pages import static_files, template_config
 
 # Each domain's tenant controllers; all live under /t/{slug} (and a tenant's own domain).
-TENANT_ROUTES: list[Any] = [Procedures, Agencies, TenantKeys]
+TENANT_ROUTES: list[Any] = [Procedures, Agencies, TenantKeys, Dossiers, Tracking]
 
 
 class Metrics(PrometheusController):
@@ -105,6 +108,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             readyz,
             Metrics,
             PlatformTenants,
+            static_files,
             Router(path=TENANT_PREFIX, route_handlers=TENANT_ROUTES),
         ],
         dependencies={
@@ -116,12 +120,19 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "session": Provide(provide_session),
             "keys": Provide(provide_keys),
             "catalog": Provide(provide_catalog, sync_to_thread=False),
+            "dossiers": Provide(provide_dossiers, sync_to_thread=False),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
         response_cache_config=_response_cache(settings.response_cache_seconds),
+        template_config=template_config(),
+        stores={
+            "rate_limit": RedisStore.with_client(
+                url=settings.redis_url, namespace=f"{settings.queue_name}:rate"
+            )
+        },
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Một Cửa",

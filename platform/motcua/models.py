@@ -3,6 +3,7 @@
 from motcua.auth.models import ApiKey
 from motcua.calendar.models import CalendarDay
 from motcua.catalog.models import Agency, Procedure, ProcedureAgency
+from motcua.dossiers.models import Dossier, DossierCounter, DossierEvent, IdempotentRequest, Rating
 from motcua.notices.models import ChannelSetting
 from motcua.tenancy.models import Tenant, TenantDomain
 
@@ -11,8 +12,13 @@ __all__ = [
     "ApiKey",
     "CalendarDay",
     "ChannelSetting",
+    "Dossier",
+    "DossierCounter",
+    "DossierEvent",
+    "IdempotentRequest",
     "Procedure",
     "ProcedureAgency",
+    "Rating",
     "Tenant",
     "TenantDomain",
 ]

@@ -26,6 +26,12 @@ class Principal:
     key_id: str
     tenant_id: uuid.UUID | None
     role: Role
+    name: str = ""
+
+    @property
+    def actor(self) -> str:
+        """Who, as the timeline and the audit write it."""
+        return self.name or f"key {self.key_id}"
 
 
 def _hash(secret: str) -> bytes:
@@ -84,4 +90,4 @@ class KeyService:
             return None
         if not hmac.compare_digest(key.secret_hash, _hash(parts[1])):
             return None
-        return Principal(key_id=key.id, tenant_id=key.tenant_id, role=key.role)
+        return Principal(key_id=key.id, tenant_id=key.tenant_id, role=key.role, name=key.name)

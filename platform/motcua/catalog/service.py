@@ -148,6 +148,17 @@ class CatalogService:
             raise NotFound(f"No procedure '{code}' in this province's catalogue.")
         return _out(row)
 
+    async def agency_names(self, codes: Iterable[str]) -> dict[str, str]:
+        """Names of these agencies (active or not), by code."""
+        rows = await self.session.execute(
+            select(Agency.code, Agency.name).where(Agency.code.in_(set(codes)))
+        )
+        return {code: name for code, name in rows}
+
+    async def active_agency(self, code: str) -> bool:
+        row = await self.session.get(Agency, (current_tenant(self.session), code))
+        return row is not None and row.active
+
     async def agencies(
         self,
         *,

@@ -1,0 +1,264 @@
+"""Dossiers over HTTP: staff intake and lifecycle, receipts, public tracking and ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.auth.guards import public, requires
+from motcua.auth.models import Role
+from motcua.auth.service import Principal
+from motcua.dossiers.lifecycle import TIMELINESS_TEXT
+from motcua.dossiers.receipts import qr_png, qr_svg
+from motcua.dossiers.schemas import (
+    DossierIn,
+    DossierOut,
+    DossierPage,
+    EventIn,
+    RatingIn,
+    RatingOut,
+    TrackingKeyOut,
+    TrackOut,
+)
+from motcua.dossiers.service import DossierService, Filters, Links
+from motcua.settings import Settings
+from motcua.tenancy.directory import TenantRef
+
+staff = requires(Role.OFFICER, Role.INTEGRATION)
+officers = requires(Role.OFFICER)
+# Codes are printed on paper: a stranger may try many. Per client address, shared by all
+# processes through the "rate_limit" store.
+tracking_limit = RateLimitConfig(rate_limit=("minute", 60), store="rate_limit")
+Key = Annotated[str | None, QueryParameter(name="k", max_length=64)]
+LEVELS = [
+    ("rat_hai_long", "Rất hài lòng"),
+    ("hai_long", "Hài lòng"),
+    ("khong_hai_long", "Không hài lòng"),
+]
+
+
+def provide_dossiers(
+    session: NamedDependency[AsyncSession],
+    tenant: NamedDependency[TenantRef],
+    settings: NamedDependency[Settings],
+) -> DossierService:
+    links = Links(
+        base_url=settings.base_url,
+        tenant=tenant,
+        use_tenant_domain=settings.public_base_url.startswith("https://"),
+    )
+    return DossierService(session, tenant, links)
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    principal: Principal = request.state.principal
+    return principal.actor
+
+
+class Dossiers(Controller):
+    path = "/api/v1/dossiers"
+    tags = ["dossiers"]
+
+    @post("/", summary="Take in a dossier", guards=[staff], status_code=201)
+    async def intake(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[DossierIn, Body()],
+        dossiers: NamedDependency[DossierService],
+    ) -> Response[DossierOut]:
+        out, created = await dossiers.intake(data, _actor(request))
+        return Response(out, status_code=201 if created else 200)
+
+    @get("/", summary="List and filter dossiers", guards=[staff])
+    async def list_dossiers(
+        self,
+        dossiers: NamedDependency[DossierService],
+        status: Annotated[str | None, QueryParameter(max_length=24)] = None,
+        agency: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        procedure: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        due_within_days: Annotated[int | None, QueryParameter(ge=0, le=365)] = None,
+        overdue: Annotated[bool, QueryParameter()] = False,
+        received_from: Annotated[datetime | None, QueryParameter()] = None,
+        received_to: Annotated[datetime | None, QueryParameter()] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> DossierPage:
+        return await dossiers.list(
+            Filters(
+                status=status,
+                agency=agency,
+                procedure=procedure,
+                due_within_days=due_within_days,
+                overdue=overdue,
+                received_from=received_from,
+                received_to=received_to,
+                page=page,
+                per_page=per_page,
+            )
+        )
+
+    @get("/{code:str}", summary="The whole dossier with its timeline", guards=[staff])
+    async def one(
+        self, code: FromPath[str], dossiers: NamedDependency[DossierService]
+    ) -> DossierOut:
+        return await dossiers.get(code)
+
+    @post(
+        "/{code:str}/events",
+        summary="Move the dossier on",
+        guards=[staff],
+        status_code=200,
+        description="Actions: start, transfer (+agency_code), request_supplement, "
+        "supplement_received, complete, return, reject, withdraw, note (internal). "
+        "request_supplement, reject and withdraw need a note, which the citizen reads. "
+        "An action that does not fit the status is a 409 naming the allowed ones. "
+        "A retried request with the same Idempotency-Key answers as the first did.",
+    )
+    async def add_event(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: Annotated[EventIn, Body()],
+        dossiers: NamedDependency[DossierService],
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(header="Idempotency-Key", max_length=200)
+        ] = None,
+    ) -> DossierOut:
+        return await dossiers.apply(code, data, _actor(request), idempotency_key)
+
+    @get(
+        "/{code:str}/receipt",
+        summary="The printable receipt (HTML)",
+        guards=[officers],
+        media_type="text/html",
+    )
+    async def receipt(
+        self,
+        code: FromPath[str],
+        dossiers: NamedDependency[DossierService],
+        tenant: NamedDependency[TenantRef],
+    ) -> Template:
+        dossier = await dossiers.get(code)
+        return Template(
+            "receipt.html",
+            context={
+                "d": dossier,
+                "province": tenant.name,
+                "tz": tenant.timezone,
+                "qr_svg": qr_svg(dossier.tracking_url),
+                "short_url": dossiers.links.track_root().split("://", 1)[1],
+            },
+        )
+
+    @get(
+        "/{code:str}/receipt.png",
+        summary="The receipt's QR code (PNG)",
+        guards=[officers],
+        media_type="image/png",
+    )
+    async def receipt_png(
+        self, code: FromPath[str], dossiers: NamedDependency[DossierService]
+    ) -> bytes:
+        return qr_png((await dossiers.get(code)).tracking_url)
+
+    @get(
+        "/{code:str}/receipt.svg",
+        summary="The receipt's QR code (SVG)",
+        guards=[officers],
+        media_type="image/svg+xml",
+    )
+    async def receipt_svg(
+        self, code: FromPath[str], dossiers: NamedDependency[DossierService]
+    ) -> str:
+        return qr_svg((await dossiers.get(code)).tracking_url)
+
+    @post(
+        "/{code:str}/tracking-key",
+        summary="Replace a lost receipt's tracking key",
+        guards=[officers],
+        status_code=200,
+    )
+    async def new_key(
+        self, code: FromPath[str], dossiers: NamedDependency[DossierService]
+    ) -> TrackingKeyOut:
+        return await dossiers.replace_tracking_key(code)
+
+
+class Tracking(Controller):
+    """What the receipt's QR code opens. Without the key: the status and promised date."""
+
+    tags = ["tracking"]
+    middleware = [tracking_limit.middleware]
+
+    @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
+    async def track_json(
+        self, code: FromPath[str], dossiers: NamedDependency[DossierService], k: Key = None
+    ) -> TrackOut:
+        return await dossiers.track(code, k)
+
+    @post(
+        "/api/v1/track/{code:str}/rating",
+        summary="Rate a returned dossier",
+        opt=public,
+        status_code=200,
+    )
+    async def rate_json(
+        self,
+        code: FromPath[str],
+        data: Annotated[RatingIn, Body()],
+        dossiers: NamedDependency[DossierService],
+        k: Annotated[str, QueryParameter(name="k", max_length=64)],
+    ) -> RatingOut:
+        return await dossiers.rate(code, k, data)
+
+    @get(
+        "/track/{code:str}",
+        summary="Follow a dossier (the page the QR code opens)",
+        opt=public,
+        media_type="text/html",
+    )
+    async def track_page(
+        self,
+        code: FromPath[str],
+        dossiers: NamedDependency[DossierService],
+        tenant: NamedDependency[TenantRef],
+        k: Key = None,
+    ) -> Template:
+        tracked = await dossiers.track(code, k)
+        return Template(
+            "track.html",
+            context={
+                "t": tracked,
+                "province": tenant.name,
+                "tz": tenant.timezone,
+                "keyed": k is not None,
+                "timeliness": TIMELINESS_TEXT.get(tracked.timeliness or ""),
+                "levels": LEVELS,
+                "rating_action": f"/t/{tenant.slug}/track/{code}/rating?k={k}",
+            },
+        )
+
+    @post(
+        "/track/{code:str}/rating",
+        summary="Rate from the tracking page (form)",
+        opt=public,
+        include_in_schema=False,
+    )
+    async def rate_form(
+        self,
+        code: FromPath[str],
+        data: Annotated[RatingIn, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        dossiers: NamedDependency[DossierService],
+        tenant: NamedDependency[TenantRef],
+        k: Annotated[str, QueryParameter(name="k", max_length=64)],
+    ) -> Redirect:
+        await dossiers.rate(code, k, data)
+        return Redirect(f"/t/{tenant.slug}/track/{code}?k={k}", status_code=303)

@@ -1,0 +1,542 @@
+"""The dossier service: intake, the lifecycle, tracking and ratings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.calendar.service import CalendarService
+from motcua.catalog.service import CatalogService
+from motcua.db import current_tenant
+from motcua.dossiers.applicants import check_email, check_id_number, normalise_phone
+from motcua.dossiers.codes import CODE, new_tracking_key, next_code
+from motcua.dossiers.lifecycle import (
+    ACTION_TEXT,
+    NATIONAL_CODES,
+    NEEDS_REASON,
+    OPEN,
+    STATUS_TEXT,
+    actions_from,
+    next_status,
+)
+from motcua.dossiers.models import Dossier, DossierEvent, IdempotentRequest, Rating
+from motcua.dossiers.schemas import (
+    Applicant,
+    DossierIn,
+    DossierOut,
+    DossierPage,
+    DossierSummary,
+    EventIn,
+    EventOut,
+    RatingIn,
+    RatingOut,
+    Ref,
+    TrackEvent,
+    TrackingKeyOut,
+    TrackOut,
+)
+from motcua.dossiers.timeline import record_event
+from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
+from motcua.errors import Conflict, Invalid, NotFound
+from motcua.tenancy.directory import TenantRef
+
+CLOCK_SKEW = timedelta(minutes=5)
+RATING_CHANGEABLE = timedelta(days=7)
+LEVELS = {"rat_hai_long": 3, "hai_long": 2, "khong_hai_long": 1}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where citizens and staff reach a dossier."""
+
+    base_url: str  # the platform's own address
+    tenant: TenantRef
+    use_tenant_domain: bool  # production: the province's own domain, over https
+
+    def tracking(self, code: str, key: str | None = None) -> str:
+        query = f"?k={key}" if key else ""
+        return f"{self.track_root()}/{code}{query}"
+
+    def track_root(self) -> str:
+        if self.use_tenant_domain and self.tenant.domains:
+            return f"https://{self.tenant.domains[0]}/track"
+        return f"{self.base_url}/t/{self.tenant.slug}/track"
+
+    def receipt(self, code: str) -> str:
+        return f"{self.base_url}/t/{self.tenant.slug}/api/v1/dossiers/{code}/receipt"
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    agency: str | None = None
+    procedure: str | None = None
+    due_within_days: int | None = None
+    overdue: bool = False
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+class DossierService:
+    def __init__(self, session: AsyncSession, tenant: TenantRef, links: Links) -> None:
+        self.session = session
+        self.tenant = tenant
+        self.links = links
+        self.catalog = CatalogService(session)
+
+    async def calendar(self) -> WorkCalendar:
+        days = await CalendarService(self.session).days()
+        return WorkCalendar({day: kind for day, (kind, _) in days.items()}, self.tenant.timezone)
+
+    # -- intake --------------------------------------------------------------------------
+
+    async def intake(self, data: DossierIn, actor: str) -> tuple[DossierOut, bool]:
+        """Take a dossier in; answer it and whether it is new (an integration re-sending
+        the same external_id gets the first one back)."""
+        if data.external_id:
+            known = await self.session.scalar(
+                select(Dossier.code).where(Dossier.external_id == data.external_id)
+            )
+            if known:
+                return await self.get(known), False
+        problems: list[dict[str, str]] = []
+        try:
+            procedure = await self.catalog.procedure(data.procedure_code)
+        except NotFound:
+            raise Invalid(
+                "Unknown procedure.",
+                errors=[
+                    {
+                        "field": "procedure_code",
+                        "message": f"'{data.procedure_code}' is not in this province's catalogue",
+                    }
+                ],
+            ) from None
+        if not procedure.active:
+            problems.append({"field": "procedure_code", "message": "is retired"})
+        agency_code = data.agency_code or procedure.agencies[0].code
+        if agency_code not in {a.code for a in procedure.agencies}:
+            problems.append(
+                {
+                    "field": "agency_code",
+                    "message": f"'{agency_code}' does not take in this procedure",
+                }
+            )
+        elif not await self.catalog.active_agency(agency_code):
+            problems.append({"field": "agency_code", "message": "is not an active agency"})
+        applicant = data.applicant
+        contact: dict[str, str | None] = {"phone": None, "email": None, "id_number": None}
+        for field, check in (
+            ("phone", normalise_phone),
+            ("email", check_email),
+            ("id_number", check_id_number),
+        ):
+            value = getattr(applicant, field)
+            if value:
+                try:
+                    contact[field] = check(value)
+                except ValueError as exc:
+                    problems.append({"field": f"applicant.{field}", "message": str(exc)})
+        if not applicant.full_name.strip():
+            problems.append({"field": "applicant.full_name", "message": "is required"})
+        now = datetime.now(UTC)
+        received_at = self._aware(data.received_at) if data.received_at else now
+        if received_at > now + CLOCK_SKEW:
+            problems.append({"field": "received_at", "message": "is in the future"})
+        if problems:
+            raise Invalid("The dossier cannot be taken in.", errors=problems)
+
+        calendar = await self.calendar()
+        local_day = received_at.astimezone(calendar.tz).date()
+        hours = procedure.processing_time.working_hours
+        dossier = Dossier(
+            code=await next_code(self.session, agency_code, local_day),
+            procedure_code=procedure.code,
+            receiving_agency_code=agency_code,
+            agency_code=agency_code,
+            status="received",
+            channel=data.channel,
+            external_id=data.external_id,
+            applicant_name=applicant.full_name.strip(),
+            applicant_phone=contact["phone"],
+            applicant_email=contact["email"],
+            applicant_id_number=contact["id_number"],
+            documents=[d.strip() for d in data.documents if d.strip()],
+            received_at=received_at,
+            due_at=calendar.due_at(received_at, hours),
+            processing_hours=hours,
+            tracking_key=new_tracking_key(),
+            received_by=actor,
+            event_count=0,
+        )
+        self.session.add(dossier)
+        record_event(
+            self.session, dossier, action="receive", from_status=None, actor=actor, at=received_at
+        )
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError:
+            # The same external_id, sent twice at once: the other request won.
+            if data.external_id:
+                code = await self.session.scalar(
+                    select(Dossier.code).where(Dossier.external_id == data.external_id)
+                )
+                if code:
+                    return await self.get(code), False
+            raise
+        return await self.get(dossier.code), True
+
+    def _aware(self, moment: datetime) -> datetime:
+        """A time without an offset is the province's local time."""
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=ZoneInfo(self.tenant.timezone))
+        return moment
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def _dossier(self, code: str, *, lock: bool = False) -> Dossier:
+        if not CODE.fullmatch(code):
+            raise NotFound(f"No dossier '{code[:64]}'.")
+        query = select(Dossier).where(Dossier.code == code)
+        dossier = await self.session.scalar(query.with_for_update() if lock else query)
+        if dossier is None:
+            raise NotFound(f"No dossier '{code}'.")
+        return dossier
+
+    async def get(self, code: str) -> DossierOut:
+        dossier = await self._dossier(code)
+        events = (
+            await self.session.scalars(
+                select(DossierEvent)
+                .where(DossierEvent.dossier_code == code)
+                .order_by(DossierEvent.seq)
+            )
+        ).all()
+        rating = await self.session.get(Rating, (current_tenant(self.session), code))
+        names = await self.catalog.agency_names(
+            {dossier.agency_code, dossier.receiving_agency_code}
+            | {e.agency_code for e in events}
+            | {e.to_agency_code for e in events if e.to_agency_code}
+        )
+        procedure = await self.catalog.procedure(dossier.procedure_code)
+
+        def ref(code: str) -> Ref:
+            return Ref(code=code, name=names.get(code, code))
+
+        return DossierOut(
+            code=dossier.code,
+            status=dossier.status,
+            status_text=STATUS_TEXT[dossier.status],
+            national_status=NATIONAL_CODES[dossier.status],
+            procedure=Ref(code=procedure.code, name=procedure.name),
+            agency=ref(dossier.agency_code),
+            receiving_agency=ref(dossier.receiving_agency_code),
+            channel=dossier.channel,
+            external_id=dossier.external_id,
+            applicant=Applicant(
+                full_name=dossier.applicant_name,
+                phone=dossier.applicant_phone,
+                email=dossier.applicant_email,
+                id_number=dossier.applicant_id_number,
+            ),
+            documents=list(dossier.documents),
+            received_at=dossier.received_at,
+            due_at=dossier.due_at,
+            completed_at=dossier.completed_at,
+            returned_at=dossier.returned_at,
+            timeliness=dossier.timeliness,
+            received_by=dossier.received_by,
+            tracking_url=self.links.tracking(dossier.code, dossier.tracking_key),
+            receipt_url=self.links.receipt(dossier.code),
+            allowed_actions=actions_from(dossier.status),
+            timeline=[
+                EventOut(
+                    seq=e.seq,
+                    action=e.action,
+                    text=ACTION_TEXT[e.action],
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    agency=ref(e.agency_code),
+                    to_agency=ref(e.to_agency_code) if e.to_agency_code else None,
+                    actor=e.actor,
+                    note=e.note,
+                    public=e.public,
+                    at=e.at,
+                )
+                for e in events
+            ],
+            rating=_rating_out(rating),
+        )
+
+    async def list(self, filters: Filters) -> DossierPage:
+        per_page = max(1, min(filters.per_page, 100))
+        query = select(Dossier, func.count().over().label("total"))
+        now = datetime.now(UTC)
+        conditions = []
+        if filters.status:
+            conditions.append(Dossier.status == filters.status)
+        if filters.agency:
+            conditions.append(Dossier.agency_code == filters.agency)
+        if filters.procedure:
+            conditions.append(Dossier.procedure_code == filters.procedure)
+        if filters.due_within_days is not None:
+            conditions += [
+                Dossier.status.in_(OPEN),
+                Dossier.due_at <= now + timedelta(days=filters.due_within_days),
+            ]
+        if filters.overdue:
+            conditions += [Dossier.status.in_(OPEN), Dossier.due_at < now]
+        if filters.received_from:
+            conditions.append(Dossier.received_at >= filters.received_from)
+        if filters.received_to:
+            conditions.append(Dossier.received_at < filters.received_to)
+        if conditions:
+            query = query.where(and_(*conditions))
+        page = max(filters.page, 1)
+        rows = (
+            await self.session.execute(
+                query.order_by(Dossier.received_at.desc(), Dossier.code.desc())
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+        ).all()
+        total = rows[0].total if rows else 0
+        if not rows and page > 1:
+            total = int(
+                await self.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+            )
+        return DossierPage(
+            items=[
+                DossierSummary(
+                    code=d.code,
+                    status=d.status,
+                    national_status=NATIONAL_CODES[d.status],
+                    procedure_code=d.procedure_code,
+                    agency_code=d.agency_code,
+                    applicant_name=d.applicant_name,
+                    received_at=d.received_at,
+                    due_at=d.due_at,
+                    timeliness=d.timeliness,
+                )
+                for d, _ in rows
+            ],
+            total=total,
+            page=page,
+            per_page=per_page,
+        )
+
+    # -- the lifecycle -------------------------------------------------------------------
+
+    async def apply(
+        self, code: str, event: EventIn, actor: str, idempotency_key: str | None = None
+    ) -> DossierOut:
+        fingerprint = hashlib.sha256(
+            msgspec.json.encode([code, msgspec.to_builtins(event)])
+        ).hexdigest()
+        if idempotency_key:
+            done = await self.session.get(
+                IdempotentRequest,
+                (current_tenant(self.session), idempotency_key),
+                with_for_update=True,
+            )
+            if done is not None:
+                if done.fingerprint != fingerprint:
+                    raise Invalid("This Idempotency-Key was used for a different request.")
+                return msgspec.convert(done.response, DossierOut)
+        dossier = await self._dossier(code, lock=True)
+        target = next_status(dossier.status, event.action)
+        note = event.note.strip()
+        if event.action in NEEDS_REASON and not note:
+            raise Invalid(
+                f"'{event.action}' needs a note: the citizen will read the reason.",
+                errors=[{"field": "note", "message": "is required"}],
+            )
+        now = datetime.now(UTC)
+        at = self._aware(event.at) if event.at else now
+        last = await self.session.scalar(
+            select(func.max(DossierEvent.at)).where(DossierEvent.dossier_code == code)
+        )
+        if at > now + CLOCK_SKEW:
+            raise Invalid(
+                "The event is in the future.",
+                errors=[{"field": "at", "message": "is in the future"}],
+            )
+        if last is not None and at < last:
+            raise Invalid(
+                "The event is earlier than the dossier's last event.",
+                errors=[{"field": "at", "message": "is before the last event"}],
+            )
+        calendar = await self.calendar()
+        source = dossier.status
+        to_agency = None
+        match event.action:
+            case "transfer":
+                to_agency = await self._transfer_target(dossier, event.agency_code)
+            case "request_supplement":
+                dossier.paused_at = at
+            case "supplement_received":
+                paused = calendar.working_minutes_between(dossier.paused_at or at, at)
+                dossier.due_at = calendar.extend(
+                    dossier.due_at, paused, whole_days=dossier.processing_hours % HOURS_PER_DAY == 0
+                )
+                dossier.paused_at = None
+            case "complete":
+                dossier.completed_at = at
+                dossier.timeliness = calendar.timeliness(at, dossier.due_at)
+            case "return":
+                dossier.returned_at = at
+            case "withdraw" | "reject":
+                dossier.paused_at = None
+        dossier.status = target
+        record_event(
+            self.session,
+            dossier,
+            action=event.action,
+            from_status=source,
+            actor=actor,
+            at=at,
+            note=note,
+            to_agency_code=to_agency,
+            public=event.action != "note",
+        )
+        if to_agency:
+            dossier.agency_code = to_agency
+        await self.session.flush()
+        out = await self.get(code)
+        if idempotency_key:
+            self.session.add(
+                IdempotentRequest(
+                    key=idempotency_key, fingerprint=fingerprint, response=msgspec.to_builtins(out)
+                )
+            )
+            await self.session.flush()
+        return out
+
+    async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> str:
+        if not agency_code:
+            raise Invalid(
+                "A transfer needs the agency it goes to.",
+                errors=[{"field": "agency_code", "message": "is required"}],
+            )
+        if agency_code == dossier.agency_code:
+            raise Invalid(
+                "The dossier is already at this agency.",
+                errors=[{"field": "agency_code", "message": "is the current agency"}],
+            )
+        if not await self.catalog.active_agency(agency_code):
+            raise Invalid(
+                "Transfers go to an active agency of this province.",
+                errors=[
+                    {"field": "agency_code", "message": f"'{agency_code}' is not an active agency"}
+                ],
+            )
+        return agency_code
+
+    async def replace_tracking_key(self, code: str) -> TrackingKeyOut:
+        """A lost receipt: a new key, and the old QR code stops working."""
+        dossier = await self._dossier(code, lock=True)
+        dossier.tracking_key = new_tracking_key()
+        return TrackingKeyOut(
+            code=code, tracking_url=self.links.tracking(code, dossier.tracking_key)
+        )
+
+    # -- what citizens see ---------------------------------------------------------------
+
+    async def _tracked(self, code: str, key: str | None) -> Dossier:
+        """The dossier, if the key opens it. A wrong key looks exactly like a wrong code."""
+        dossier = await self._dossier(code)
+        if key is not None and not hmac.compare_digest(key.encode(), dossier.tracking_key.encode()):
+            raise NotFound(f"No dossier '{code}'.")
+        return dossier
+
+    async def track(self, code: str, key: str | None) -> TrackOut:
+        dossier = await self._tracked(code, key)
+        basic = TrackOut(
+            code=dossier.code,
+            status=dossier.status,
+            status_text=STATUS_TEXT[dossier.status],
+            national_status=NATIONAL_CODES[dossier.status],
+            due_at=dossier.due_at,
+        )
+        if key is None:
+            return basic
+        events = (
+            await self.session.scalars(
+                select(DossierEvent)
+                .where(DossierEvent.dossier_code == code, DossierEvent.public)
+                .order_by(DossierEvent.seq)
+            )
+        ).all()
+        names = await self.catalog.agency_names(
+            {dossier.agency_code}
+            | {e.agency_code for e in events}
+            | {e.to_agency_code for e in events if e.to_agency_code}
+        )
+        procedure = await self.catalog.procedure(dossier.procedure_code)
+        rating = await self.session.get(Rating, (current_tenant(self.session), code))
+        return msgspec.structs.replace(
+            basic,
+            procedure=Ref(code=procedure.code, name=procedure.name),
+            agency=Ref(code=dossier.agency_code, name=names[dossier.agency_code]),
+            timeliness=dossier.timeliness,
+            timeline=[
+                TrackEvent(
+                    text=ACTION_TEXT[e.action]
+                    + (f" đến {names[e.to_agency_code]}" if e.to_agency_code else ""),
+                    agency=names.get(e.agency_code, e.agency_code),
+                    note=e.note,
+                    at=e.at,
+                )
+                for e in events
+            ],
+            can_rate=self._can_rate(dossier, rating),
+            rating=_rating_out(rating),
+        )
+
+    def _can_rate(self, dossier: Dossier, rating: Rating | None) -> bool:
+        if dossier.status != "returned":
+            return False
+        return rating is None or datetime.now(UTC) - rating.created_at < RATING_CHANGEABLE
+
+    async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
+        dossier = await self._tracked(code, key)
+        rating = await self.session.get(Rating, (current_tenant(self.session), code))
+        if dossier.status != "returned":
+            raise Conflict("A dossier is rated once its result has been returned.")
+        if not self._can_rate(dossier, rating):
+            raise Conflict("A rating can be changed for 7 days only.")
+        now = datetime.now(UTC)
+        if rating is None:
+            rating = Rating(dossier_code=code, created_at=now)
+            self.session.add(rating)
+        rating.attitude = LEVELS[data.attitude]
+        rating.result = LEVELS[data.result]
+        rating.comment = data.comment.strip()
+        rating.updated_at = now
+        await self.session.flush()
+        out = _rating_out(rating)
+        assert out is not None
+        return out
+
+
+def _rating_out(rating: Rating | None) -> RatingOut | None:
+    if rating is None:
+        return None
+    return RatingOut(
+        attitude=LEVEL_NAMES[rating.attitude],  # type: ignore[arg-type]
+        result=LEVEL_NAMES[rating.result],  # type: ignore[arg-type]
+        comment=rating.comment,
+        updated_at=rating.updated_at,
+    )

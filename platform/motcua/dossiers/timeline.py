@@ -1,0 +1,44 @@
+"""The timeline: every change of a dossier is appended here, and only here.
+
+This is the one place where a change becomes history, so it is also where the notices
+of a change will be written, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.dossiers.models import Dossier, DossierEvent
+
+
+def record_event(
+    session: AsyncSession,
+    dossier: Dossier,
+    *,
+    action: str,
+    from_status: str | None,
+    actor: str,
+    at: datetime,
+    note: str = "",
+    to_agency_code: str | None = None,
+    public: bool = True,
+) -> DossierEvent:
+    """Append one event at the dossier's current agency (a transfer: before it moves)."""
+    dossier.event_count += 1
+    event = DossierEvent(
+        dossier_code=dossier.code,
+        seq=dossier.event_count,
+        action=action,
+        from_status=from_status,
+        to_status=dossier.status,
+        agency_code=dossier.agency_code,
+        to_agency_code=to_agency_code,
+        actor=actor,
+        note=note,
+        public=public,
+        at=at,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,1 @@
+"""The pages citizens and officers see: templates and static files."""
