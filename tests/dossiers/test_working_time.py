@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from motcua.calendar.service import merged
 from motcua.calendar.schemas import CalendarIn
+from motcua.calendar.service import merged
 from motcua.dossiers.working_time import WorkCalendar
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -59,10 +59,8 @@ def test_working_hours_run_hour_by_hour(calendar):
 
 
 def test_paused_time_counts_only_working_minutes(calendar):
-    assert calendar.working_minutes_between(at("2026-11-27T15:00"), at("2026-11-30T09:00")) \
-        == 210
-    assert calendar.working_minutes_between(at("2026-02-13T15:00"), at("2026-02-23T07:00")) \
-        == 120
+    assert calendar.working_minutes_between(at("2026-11-27T15:00"), at("2026-11-30T09:00")) == 210
+    assert calendar.working_minutes_between(at("2026-02-13T15:00"), at("2026-02-23T07:00")) == 120
 
 
 def test_a_promise_moves_by_the_paused_time(calendar):

@@ -96,7 +96,7 @@ class TransitionNotAllowed(Conflict):
         super().__init__(
             f"A dossier that is '{status}' cannot '{action}'; it can: "
             f"{', '.join(allowed) or 'nothing more'}.",
-            status=status,
+            current_status=status,
             allowed_actions=allowed,
         )
 

@@ -129,7 +129,7 @@ class Dossiers(Controller):
         data: Annotated[EventIn, Body()],
         dossiers: NamedDependency[DossierService],
         idempotency_key: Annotated[
-            str | None, HeaderParameter(header="Idempotency-Key", max_length=200)
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
         ] = None,
     ) -> DossierOut:
         return await dossiers.apply(code, data, _actor(request), idempotency_key)

@@ -45,7 +45,7 @@ from motcua.dossiers.schemas import (
 )
 from motcua.dossiers.timeline import record_event
 from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
-from motcua.errors import Conflict, Invalid, NotFound
+from motcua.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua.tenancy.directory import TenantRef
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -511,6 +511,8 @@ class DossierService:
         return rating is None or datetime.now(UTC) - rating.created_at < RATING_CHANGEABLE
 
     async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
+        if self.tenant.suspended:
+            raise Forbidden("This province is suspended; its pages are read-only.")
         dossier = await self._tracked(code, key)
         rating = await self.session.get(Rating, (current_tenant(self.session), code))
         if dossier.status != "returned":
