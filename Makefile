@@ -18,8 +18,10 @@ lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+PLUGINS := $(notdir $(wildcard plugins/channels/*/motcua_channel_*))
+
 types: env
-	$(BIN)/mypy
+	$(BIN)/mypy -p motcua $(addprefix -p ,$(PLUGINS))
 
 pytest: env
 	$(BIN)/pytest
@@ -27,7 +29,7 @@ pytest: env
 env: $(VENV)/.synced
 
 $(VENV)/.synced: pyproject.toml uv.lock $(wildcard plugins/channels/*/pyproject.toml) | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
 	@touch $@
 
 # Without uv on the machine, bootstrap it from PyPI into a private folder.
