@@ -7,9 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from arq.connections import ArqRedis
 from litestar import Litestar, Request, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -25,6 +27,7 @@ from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
 from motcua.health import healthz, readyz
 from motcua.logs import RequestLogging
+from motcua.notices.routes import Hooks, Notices, provide_notices
 from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
 from motcua.settings import Settings
@@ -36,7 +39,15 @@ from motcua.tenancy.service import TenantService
 from motcua.web.pages import static_files, template_config
 
 # Each domain's tenant controllers; all live under /t/{slug} (and a tenant's own domain).
-TENANT_ROUTES: list[Any] = [Procedures, Agencies, TenantKeys, Dossiers, Tracking]
+TENANT_ROUTES: list[Any] = [
+    Procedures,
+    Agencies,
+    TenantKeys,
+    Dossiers,
+    Tracking,
+    Notices,
+    Hooks,
+]
 
 
 class Metrics(PrometheusController):
@@ -61,6 +72,11 @@ def _response_cache(seconds: int) -> ResponseCacheConfig:
         return seconds > 0 and default_do_cache_predicate(scope, status)
 
     return ResponseCacheConfig(default_expiration=max(seconds, 1), cache_response_filter=wanted)
+
+
+def _provide_queue(state: State) -> ArqRedis:
+    queue: ArqRedis = state.services.queue
+    return queue
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
@@ -116,11 +132,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "db": Provide(lambda: db, sync_to_thread=False),
             "directory": Provide(lambda: directory, sync_to_thread=False),
             "tenants": Provide(lambda: TenantService(db), sync_to_thread=False),
+            "queue": Provide(_provide_queue, sync_to_thread=False),
             "tenant": Provide(provide_tenant),
             "session": Provide(provide_session),
             "keys": Provide(provide_keys),
             "catalog": Provide(provide_catalog, sync_to_thread=False),
             "dossiers": Provide(provide_dossiers, sync_to_thread=False),
+            "notices": Provide(provide_notices, sync_to_thread=False),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

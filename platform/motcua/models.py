@@ -4,7 +4,13 @@ from motcua.auth.models import ApiKey
 from motcua.calendar.models import CalendarDay
 from motcua.catalog.models import Agency, Procedure, ProcedureAgency
 from motcua.dossiers.models import Dossier, DossierCounter, DossierEvent, IdempotentRequest, Rating
-from motcua.notices.models import ChannelSetting
+from motcua.notices.models import (
+    ChannelSetting,
+    ChannelToken,
+    Notice,
+    NoticeAttempt,
+    NoticeTemplate,
+)
 from motcua.tenancy.models import Tenant, TenantDomain
 
 __all__ = [
@@ -12,10 +18,14 @@ __all__ = [
     "ApiKey",
     "CalendarDay",
     "ChannelSetting",
+    "ChannelToken",
     "Dossier",
     "DossierCounter",
     "DossierEvent",
     "IdempotentRequest",
+    "Notice",
+    "NoticeAttempt",
+    "NoticeTemplate",
     "Procedure",
     "ProcedureAgency",
     "Rating",

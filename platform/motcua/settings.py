@@ -32,6 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_pool_size: int = 10
     max_body_bytes: int = 1_048_576
     queue_name: str = "motcua:queue"
+    worker_concurrency: int = 100  # jobs a worker process runs at once
+    # Fernet keys for secrets at rest, newest first (comma-separated): rotation adds a key in
+    # front and keeps the old ones until everything is re-encrypted. Unset in development: a
+    # key is made under data_dir.
+    secret_keys: tuple[str, ...] = ()
     # Public catalogue answers are cached in each process this long; 0 turns caching off.
     response_cache_seconds: int = 60
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -44,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("response_cache_seconds must be between 0 and 3600")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
+        if self.environment == "production" and not self.secret_keys:
+            raise ValueError("secret_keys must be set in production")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.database_role):
             raise ValueError("database_role must be a plain lower-case SQL identifier")
         if self.database_pool_size < 1:
@@ -62,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _FIELDS = msgspec.structs.fields(Settings)
+_LISTS = {"platform_hosts", "secret_keys"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -72,7 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         value = environ.get(PREFIX + field.name.upper())
         if value is None or value == "":
             continue
-        raw[field.name] = value.split(",") if field.name == "platform_hosts" else value
+        raw[field.name] = value.split(",") if field.name in _LISTS else value
     raw.update(overrides)
     try:
         return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)

@@ -32,5 +32,7 @@ class ApiKey(Base):
         Enum(Role, name="key_role", values_callable=lambda e: [m.value for m in e])
     )
     name: Mapped[str] = mapped_column(String(200), default="")
+    # A test key's dossiers send their notices to the simulator, never to a citizen.
+    test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]

@@ -27,6 +27,7 @@ class Principal:
     tenant_id: uuid.UUID | None
     role: Role
     name: str = ""
+    test: bool = False
 
     @property
     def actor(self) -> str:
@@ -51,15 +52,22 @@ class KeyService:
         self.session = session
 
     async def create(
-        self, *, role: Role, tenant_id: uuid.UUID | None, name: str = ""
+        self, *, role: Role, tenant_id: uuid.UUID | None, name: str = "", test: bool = False
     ) -> tuple[ApiKey, str]:
         """Store a new key; the plaintext is returned once and never kept."""
         if (role is Role.OPERATOR) != (tenant_id is None):
             raise Invalid("An operator key belongs to the platform; every other key to a tenant.")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
+        if test and role is not Role.INTEGRATION:
+            raise Invalid("Only integration keys can be test keys.")
         key = ApiKey(
-            id=key_id, secret_hash=_hash(secret), tenant_id=tenant_id, role=role, name=name
+            id=key_id,
+            secret_hash=_hash(secret),
+            tenant_id=tenant_id,
+            role=role,
+            name=name,
+            test=test,
         )
         self.session.add(key)
         await self.session.flush()
@@ -90,4 +98,6 @@ class KeyService:
             return None
         if not hmac.compare_digest(key.secret_hash, _hash(parts[1])):
             return None
-        return Principal(key_id=key.id, tenant_id=key.tenant_id, role=key.role, name=key.name)
+        return Principal(
+            key_id=key.id, tenant_id=key.tenant_id, role=key.role, name=key.name, test=key.test
+        )

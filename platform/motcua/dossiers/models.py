@@ -62,6 +62,7 @@ class Dossier(TenantOwned):
     tracking_key: Mapped[str] = mapped_column(String(32))
     received_by: Mapped[str] = mapped_column(String(200))
     event_count: Mapped[int] = mapped_column(default=0)
+    test: Mapped[bool] = mapped_column(default=False)  # taken in with a test key
 
 
 class DossierEvent(TenantOwned):

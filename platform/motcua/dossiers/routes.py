@@ -74,7 +74,8 @@ class Dossiers(Controller):
         data: Annotated[DossierIn, Body()],
         dossiers: NamedDependency[DossierService],
     ) -> Response[DossierOut]:
-        out, created = await dossiers.intake(data, _actor(request))
+        principal: Principal = request.state.principal
+        out, created = await dossiers.intake(data, principal.actor, test=principal.test)
         return Response(out, status_code=201 if created else 200)
 
     @get("/", summary="List and filter dossiers", guards=[staff])

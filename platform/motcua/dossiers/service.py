@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.calendar.service import CalendarService
 from motcua.catalog.service import CatalogService
+from motcua.dates import vn_date
 from motcua.db import current_tenant
 from motcua.dossiers.applicants import check_email, check_id_number, normalise_phone
 from motcua.dossiers.codes import CODE, new_tracking_key, next_code
@@ -46,9 +47,25 @@ from motcua.dossiers.schemas import (
 from motcua.dossiers.timeline import record_event
 from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
+from motcua.notices.channel import Address
+from motcua.notices.outbox import write_notices
 from motcua.tenancy.directory import TenantRef
 
 CLOCK_SKEW = timedelta(minutes=5)
+NOTICE_KIND = {
+    "receive": "received",
+    "start": "in_progress",
+    "transfer": "transferred",
+    "request_supplement": "supplement_requested",
+    "return": "returned",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
+}
+RESULT_KIND = {
+    "early": "result_ready_early",
+    "on_time": "result_ready",
+    "late": "result_ready_late",
+}
 RATING_CHANGEABLE = timedelta(days=7)
 LEVELS = {"rat_hai_long": 3, "hai_long": 2, "khong_hai_long": 1}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
@@ -101,7 +118,9 @@ class DossierService:
 
     # -- intake --------------------------------------------------------------------------
 
-    async def intake(self, data: DossierIn, actor: str) -> tuple[DossierOut, bool]:
+    async def intake(
+        self, data: DossierIn, actor: str, *, test: bool = False
+    ) -> tuple[DossierOut, bool]:
         """Take a dossier in; answer it and whether it is new (an integration re-sending
         the same external_id gets the first one back)."""
         if data.external_id:
@@ -179,10 +198,17 @@ class DossierService:
             tracking_key=new_tracking_key(),
             received_by=actor,
             event_count=0,
+            test=test,
         )
         self.session.add(dossier)
-        record_event(
-            self.session, dossier, action="receive", from_status=None, actor=actor, at=received_at
+        await record_event(
+            self.session,
+            dossier,
+            action="receive",
+            from_status=None,
+            actor=actor,
+            at=received_at,
+            notify=self._notify,
         )
         try:
             async with self.session.begin_nested():
@@ -400,7 +426,7 @@ class DossierService:
             case "withdraw" | "reject":
                 dossier.paused_at = None
         dossier.status = target
-        record_event(
+        await record_event(
             self.session,
             dossier,
             action=event.action,
@@ -410,6 +436,7 @@ class DossierService:
             note=note,
             to_agency_code=to_agency,
             public=event.action != "note",
+            notify=self._notify,
         )
         if to_agency:
             dossier.agency_code = to_agency
@@ -423,6 +450,46 @@ class DossierService:
             )
             await self.session.flush()
         return out
+
+    async def _notify(self, dossier: Dossier, event: DossierEvent) -> None:
+        """The citizen's notices of a public event, written with it (the outbox)."""
+        if event.action == "complete":
+            kind: str | None = RESULT_KIND[dossier.timeliness or "on_time"]
+        else:
+            kind = NOTICE_KIND.get(event.action)
+        if kind is None:
+            return
+        agency = event.to_agency_code or dossier.agency_code
+        names = await self.catalog.agency_names({agency})
+        procedure = await self.catalog.procedure(dossier.procedure_code)
+        tz = self.tenant.timezone
+        tracking = self.links.tracking(dossier.code, dossier.tracking_key)
+        values = {
+            "salutation": "Ông/Bà",
+            "province": self.tenant.name,
+            "code": dossier.code,
+            "procedure": procedure.name,
+            "agency": names.get(agency, agency),
+            "received_date": vn_date(dossier.received_at, tz),
+            "due_date": vn_date(dossier.due_at, tz),
+            "tracking_url": tracking,
+            "rating_url": f"{tracking}#danh-gia",
+            "reason": event.note,
+            # For the province's own systems (webhook): what changed, when.
+            "tenant": self.tenant.slug,
+            "dossier_code": dossier.code,
+            "status": dossier.status,
+            "created_at": event.at.isoformat(),
+        }
+        to = Address(phone=dossier.applicant_phone, email=dossier.applicant_email)
+        await write_notices(
+            self.session,
+            kind=kind,
+            to=to,
+            values=values,
+            dossier_code=dossier.code,
+            test=dossier.test,
+        )
 
     async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> str:
         if not agency_code:

@@ -6,14 +6,17 @@ of a change will be written, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.dossiers.models import Dossier, DossierEvent
 
+Notify = Callable[[Dossier, DossierEvent], Awaitable[None]]
 
-def record_event(
+
+async def record_event(
     session: AsyncSession,
     dossier: Dossier,
     *,
@@ -24,6 +27,7 @@ def record_event(
     note: str = "",
     to_agency_code: str | None = None,
     public: bool = True,
+    notify: Notify | None = None,
 ) -> DossierEvent:
     """Append one event at the dossier's current agency (a transfer: before it moves)."""
     dossier.event_count += 1
@@ -41,4 +45,6 @@ def record_event(
         at=at,
     )
     session.add(event)
+    if notify is not None and public:
+        await notify(dossier, event)  # the citizen's notices, in this same transaction
     return event

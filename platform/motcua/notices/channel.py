@@ -141,8 +141,7 @@ class Channel(ABC):
         """Whether this channel can carry a message to that address at all."""
 
     @abstractmethod
-    async def send(self, message: Rendered, to: Address, settings: Any,
-                   ctx: SendContext) -> Sent:
+    async def send(self, message: Rendered, to: Address, settings: Any, ctx: SendContext) -> Sent:
         """Hand the message to the provider, or raise DeliveryFailure."""
 
     async def check_settings(self, settings: Any, ctx: SendContext) -> None:  # noqa: B027
@@ -177,20 +176,27 @@ def discover() -> dict[str, type[Channel]]:
 
 def secret_fields(settings_type: type[msgspec.Struct]) -> set[str]:
     hints = get_type_hints(settings_type, include_extras=True)
-    return {name for name, hint in hints.items()
-            if any(isinstance(arg, SecretMarker) for arg in get_args(hint))}
+    return {
+        name
+        for name, hint in hints.items()
+        if any(isinstance(arg, SecretMarker) for arg in get_args(hint))
+    }
 
 
-def resolve_settings(channel: type[Channel], raw: Mapping[str, Any],
-                     environ: Mapping[str, str] | None = None) -> Any:
+def resolve_settings(
+    channel: type[Channel], raw: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> Any:
     """The plugin's typed settings, with every env:VAR reference read from the environment."""
     environ = os.environ if environ is None else environ
 
     def resolve(value: Any) -> Any:
         if isinstance(value, str) and (match := _ENV_REFERENCE.fullmatch(value)):
             if match.group(1) not in environ:
-                raise DeliveryFailure(FailureKind.CONFIGURATION, "missing-secret",
-                                      f"environment variable {match.group(1)} is not set")
+                raise DeliveryFailure(
+                    FailureKind.CONFIGURATION,
+                    "missing-secret",
+                    f"environment variable {match.group(1)} is not set",
+                )
             return environ[match.group(1)]
         if isinstance(value, dict):
             return {k: resolve(v) for k, v in value.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+from arq.connections import ArqRedis
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -78,13 +79,19 @@ async def provide_tenant(
 
 
 async def provide_session(
-    tenant: NamedDependency[TenantRef], db: NamedDependency[Database]
+    tenant: NamedDependency[TenantRef],
+    db: NamedDependency[Database],
+    queue: NamedDependency[ArqRedis],
 ) -> AsyncIterator[AsyncSession]:
-    """The request's tenant-scoped session: committed when the handler succeeds."""
+    """The request's tenant-scoped session: committed when the handler succeeds; then what
+    waited for the commit (queueing notices) runs."""
     async with db.tenant_session(tenant.id) as session:
+        session.info["queue"] = queue
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+        for after_commit in session.info.pop("after_commit", []):
+            await after_commit()

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from motcua.dates import vn_date, vn_datetime
+
 HERE = Path(__file__).parent
-
-
-def vn_date(moment: datetime | None, timezone: str = "Asia/Ho_Chi_Minh") -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y") if moment else ""
-
-
-def vn_datetime(moment: datetime | None, timezone: str = "Asia/Ho_Chi_Minh") -> str:
-    """'16 giờ 30, ngày 06/09/2026', as receipts write it."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%H} giờ {local:%M}, ngày {local:%d/%m/%Y}"
 
 
 def _engine(engine: JinjaTemplateEngine) -> None:

@@ -1,0 +1,114 @@
+"""The worker's notice jobs: deliver, apply receipts, and the relay that lets nothing drop."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from arq.connections import ArqRedis
+from sqlalchemy import select, update
+
+from motcua.db import Database
+from motcua.notices.channel import Receipt
+from motcua.notices.delivery import Deliverer, sweep_condition
+from motcua.notices.models import Notice
+from motcua.notices.receipts import apply_receipt
+from motcua.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+
+RECEIPT_RETRY = timedelta(seconds=10)
+RECEIPT_PATIENCE = 30  # tries: about five minutes
+RELAY_BATCH = 1000
+
+
+async def enqueue_delivery(
+    queue: ArqRedis,
+    tenant_id: str,
+    notice_id: str,
+    slug: str = "",
+    attempts: int = 0,
+    at: datetime | None = None,
+) -> None:
+    # One job id per attempt: the relay and a retry never queue the same attempt twice.
+    await queue.enqueue_job(
+        "deliver_notice",
+        tenant_id,
+        notice_id,
+        slug,
+        _job_id=f"deliver:{notice_id}:{attempts}",
+        _defer_until=at,
+    )
+
+
+async def deliver_notice(
+    ctx: dict[str, Any], tenant_id: str, notice_id: str, slug: str = ""
+) -> str:
+    deliverer: Deliverer = ctx["deliverer"]
+    tenant, notice = uuid.UUID(tenant_id), uuid.UUID(notice_id)
+    slug = slug or await _slug(ctx["db"], tenant)
+    step = await deliverer.deliver(tenant, notice, slug)
+    async with ctx["db"].tenant_session(tenant) as session:
+        row = await session.get(Notice, (tenant, notice))
+    if row is None:
+        return "gone"
+    if row.test and row.status == "sent":
+        # Test mode: the simulator's receipt takes the providers' path.
+        receipt = Receipt(delivered=True, notice_id=notice_id, provider_id=row.provider_id)
+        await ctx["redis"].enqueue_job(
+            "apply_receipt_job", tenant_id, msgspec.to_builtins(receipt), 0
+        )
+    if step.at is not None:
+        await enqueue_delivery(ctx["redis"], tenant_id, notice_id, slug, row.attempts, step.at)
+    return str(row.status)
+
+
+async def apply_receipt_job(
+    ctx: dict[str, Any], tenant_id: str, receipt: dict[str, Any], tries: int
+) -> bool:
+    settled = await apply_receipt(
+        ctx["db"], uuid.UUID(tenant_id), msgspec.convert(receipt, Receipt)
+    )
+    if not settled and tries < RECEIPT_PATIENCE:
+        await ctx["redis"].enqueue_job(
+            "apply_receipt_job", tenant_id, receipt, tries + 1, _defer_by=RECEIPT_RETRY
+        )
+    return settled
+
+
+async def relay_notices(ctx: dict[str, Any]) -> int:
+    """Re-queue what is due and not in flight; end sends whose worker died. Nothing a citizen
+    is owed stays behind a Redis outage or a crash between commit and enqueue."""
+    db: Database = ctx["db"]
+    now = datetime.now(UTC)
+    queued = 0
+    async with db.platform_session() as session:
+        tenants = (await session.execute(select(Tenant.id, Tenant.slug))).all()
+    for tenant_id, slug in tenants:
+        async with db.tenant_session(tenant_id) as session:
+            await session.execute(
+                update(Notice)
+                .where(sweep_condition(now))
+                .values(status="created", next_attempt_at=now)
+            )
+            due = (
+                await session.execute(
+                    select(Notice.id, Notice.attempts)
+                    .where(Notice.status == "created", Notice.next_attempt_at <= now)
+                    .order_by(Notice.next_attempt_at)
+                    .limit(RELAY_BATCH)
+                )
+            ).all()
+            await session.commit()
+        for notice_id, attempts in due:
+            await enqueue_delivery(ctx["redis"], str(tenant_id), str(notice_id), slug, attempts)
+            queued += 1
+    return queued
+
+
+async def _slug(db: Database, tenant_id: uuid.UUID) -> str:
+    async with db.platform_session() as session:
+        return str(await session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id)))

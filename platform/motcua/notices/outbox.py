@@ -1,0 +1,99 @@
+"""The outbox: a change a citizen should hear about becomes notice rows in the change's own
+transaction. Only ids travel through Redis, after the commit; the relay re-sends whatever
+the queue lost."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.notices.channel import Address, discover
+from motcua.notices.models import ChannelSetting, Notice
+
+log = logging.getLogger(__name__)
+
+# The province's own system gets every notice, besides the citizen's plan.
+PROVINCE_CHANNELS = frozenset({"webhook"})
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+async def channel_plan(session: AsyncSession, to: Address) -> tuple[list[str], list[str]]:
+    """(the citizen's plan: the province's order filtered by what reaches them,
+    the province's own channels)."""
+    rows = (
+        await session.execute(
+            select(ChannelSetting.channel, ChannelSetting.position).order_by(
+                ChannelSetting.position, ChannelSetting.channel
+            )
+        )
+    ).all()
+    plugins = discover()
+    plan = [
+        name
+        for name, position in rows
+        if position is not None
+        and name not in PROVINCE_CHANNELS
+        and name in plugins
+        and plugins[name]().reaches(to)
+    ]
+    own = [name for name, _ in rows if name in PROVINCE_CHANNELS and name in plugins]
+    return plan, own
+
+
+async def write_notices(
+    session: AsyncSession,
+    *,
+    kind: str,
+    to: Address,
+    values: dict[str, str],
+    dossier_code: str | None,
+    test: bool,
+    lane: str = "dossier",
+) -> list[Notice]:
+    plan, own = await channel_plan(session, to)
+    recipient = {k: v for k, v in msgspec.structs.asdict(to).items() if v}
+    notices = []
+    for channels in ([plan] if plan else []) + [[name] for name in own]:
+        notice = Notice(
+            id=uuid.uuid4(),
+            dossier_code=dossier_code,
+            kind=kind,
+            lane=lane,
+            status="created",
+            plan=channels,
+            channel=channels[0],
+            recipient=recipient,
+            values=values,
+            test=test,
+        )
+        session.add(notice)
+        notices.append(notice)
+    if not plan:
+        log.info("no channel reaches the citizen", extra={"kind": kind})
+    enqueue_after_commit(session, notices)
+    return notices
+
+
+def enqueue_after_commit(session: AsyncSession, notices: list[Notice]) -> None:
+    """Queue these notices once the transaction commits, if the session carries a queue."""
+    queue = session.info.get("queue")
+    if queue is None or not notices:
+        return
+    tenant = str(session.info["tenant_id"])
+    ids = [str(n.id) for n in notices]
+
+    async def enqueue() -> None:
+        from motcua.notices.jobs import enqueue_delivery
+
+        try:
+            for notice_id in ids:
+                await enqueue_delivery(queue, tenant, notice_id)
+        except Exception:  # Redis down: the relay will find them
+            log.warning("notices left to the relay", exc_info=True)
+
+    session.info.setdefault("after_commit", []).append(enqueue)
