@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -86,6 +87,7 @@ def settings(database_url: str, servers: tuple[str, str]) -> Settings:
         queue_name=f"motcua:test:{secrets.token_hex(4)}",
         environment="test",
         platform_hosts=["testserver.local", "127.0.0.1", "localhost"],
+        secret_keys=[Fernet.generate_key().decode()],
     )
 
 

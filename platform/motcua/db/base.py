@@ -49,4 +49,5 @@ class TenantOwned(Base):
 def tenant_tables() -> list[Table]:
     """Every tenant-owned table the models declare, for checks and tenant-wide operations."""
     import motcua.models  # noqa: F401 - every domain's tables, whoever asks first
+
     return [Base.metadata.tables[name] for name in TenantOwned._tables]

@@ -25,9 +25,10 @@ class ConsoleChannel(Channel):
     def reaches(self, to: Address) -> bool:
         return True
 
-    async def send(self, message: Rendered, to: Address, settings: Any,
-                   ctx: SendContext) -> Sent:
+    async def send(self, message: Rendered, to: Address, settings: Any, ctx: SendContext) -> Sent:
         # The text is what the citizen would read; the address is not logged.
-        log.info("notice", extra={"kind": message.kind, "text": message.text,
-                                  "notice_id": ctx.idempotency_key})
+        log.info(
+            "notice",
+            extra={"kind": message.kind, "text": message.text, "notice_id": ctx.idempotency_key},
+        )
         return Sent(provider_id=f"console-{ctx.idempotency_key}", provider="console")
