@@ -20,7 +20,7 @@ from motcua_channel_webhook.standin import WebhookReceiver
 
 BODY = '{"id":"notice-1","text":"Hồ sơ đã có kết quả"}'.encode()
 NOW = 1_757_000_000
-SECRET = "bí-mật-chung-của-tỉnh"  # noqa: S105 - a test key
+SECRET = "bí-mật-chung-của-tỉnh"
 OTHER_KEY = "không-phải-khóa-này"
 
 

@@ -127,7 +127,7 @@ async def test_a_token_still_refused_after_the_refresh_is_a_configuration_failur
 async def test_a_refused_refresh_is_a_configuration_failure_and_stores_nothing(
     channel: ZaloChannel, standin: ZaloStandIn, ctx: SendContext, tokens: MemoryTokens
 ) -> None:
-    settings = ZaloSettings(**standin.settings(refresh_token="spent-long-ago"))  # noqa: S106
+    settings = ZaloSettings(**standin.settings(refresh_token="spent-long-ago"))
     standin.expire_access_token()
     with pytest.raises(DeliveryFailure) as failure:
         await channel.send(NOTICE, FOLLOWER, settings, ctx)
@@ -139,7 +139,7 @@ async def test_a_refused_refresh_is_a_configuration_failure_and_stores_nothing(
 async def test_a_wrong_app_secret_makes_the_refresh_a_configuration_failure(
     channel: ZaloChannel, standin: ZaloStandIn, ctx: SendContext
 ) -> None:
-    settings = ZaloSettings(**standin.settings(app_secret="not-the-secret"))  # noqa: S106
+    settings = ZaloSettings(**standin.settings(app_secret="not-the-secret"))
     standin.expire_access_token()
     with pytest.raises(DeliveryFailure) as failure:
         await channel.send(NOTICE, FOLLOWER, settings, ctx)

@@ -68,7 +68,7 @@ def test_a_body_changed_after_signing_is_refused(
 def test_an_event_signed_with_another_oa_secret_is_refused(
     channel: ZaloChannel, standin: ZaloStandIn
 ) -> None:
-    other = ZaloSettings(**standin.settings(oa_secret_key="another-secret"))  # noqa: S106
+    other = ZaloSettings(**standin.settings(oa_secret_key="another-secret"))
     assert not channel.verify(standin.follow_event("2468013579").raw_request(), other)
 
 
