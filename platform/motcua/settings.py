@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576
     queue_name: str = "motcua:queue"
     worker_concurrency: int = 100  # jobs a worker process runs at once
+    # A notice "sending" for longer lost its worker: the relay sends it again.
+    notice_stuck_seconds: int = 120
     # Fernet keys for secrets at rest, newest first (comma-separated): rotation adds a key in
     # front and keeps the old ones until everything is re-encrypted. Unset in development: a
     # key is made under data_dir.

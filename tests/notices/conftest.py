@@ -1,5 +1,6 @@
 import asyncio
 import sys
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -7,7 +8,7 @@ import msgspec
 import pytest
 
 from motcua.auth.models import Role
-from motcua.notices import delivery
+from motcua.notices import delivery, jobs
 from motcua.notices.channel import discover
 from motcua.tenancy.onboarding import apply_pack
 from motcua.tenancy.packs import read_pack
@@ -24,6 +25,7 @@ discover.cache_clear()
 def quick_backoff(monkeypatch):
     # Seconds of backoff would only slow the suite; the rule is the same.
     monkeypatch.setattr(delivery, "BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(jobs, "RELAY_GRACE", timedelta(0))
 
 
 @pytest.fixture

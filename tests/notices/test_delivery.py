@@ -147,7 +147,7 @@ async def test_notices_lost_by_the_queue_are_found_by_the_relay(office, db, sett
         redis_settings(settings.redis_url), default_queue_name=settings.queue_name
     )
     await pool.delete(settings.queue_name)
-    await relay_notices({"db": db, "redis": pool})
+    await relay_notices({"db": db, "redis": pool, "settings": settings})
     running = build_worker(settings, handle_signals=False)
     running.cron_jobs = []
     running.burst = True

@@ -20,13 +20,32 @@ def secret_problems(settings: dict[str, Any], prefix: str) -> list[tuple[str, st
     problems: list[tuple[str, str]] = []
     for name, value in settings.items():
         where = f"{prefix}.{name}"
-        if isinstance(value, dict):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    problems += secret_problems(item, f"{where}[{i}]")
+        elif isinstance(value, dict):
             problems += secret_problems(value, where)
         elif SECRET_NAME.search(name.lower()) and not (
             isinstance(value, str) and ENV_REFERENCE.fullmatch(value)
         ):
             problems.append((where, "is a secret: write it as env:VARIABLE, never in clear"))
     return problems
+
+
+def mask_secrets(settings: Any) -> Any:
+    """Settings as they may be shown: secrets as their env:VAR reference, never a value."""
+    if isinstance(settings, list):
+        return [mask_secrets(item) for item in settings]
+    if not isinstance(settings, dict):
+        return settings
+    return {
+        name: "********"
+        if SECRET_NAME.search(name.lower())
+        and not (isinstance(value, str) and ENV_REFERENCE.fullmatch(value))
+        else mask_secrets(value)
+        for name, value in settings.items()
+    }
 
 
 class ChannelSettingsService:

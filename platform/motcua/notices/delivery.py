@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT = 15.0  # a provider slower than this counts as a temporary failure
 MAX_TRIES_PER_CHANNEL = 5
 BACKOFF_BASE, BACKOFF_CAP = 5.0, 600.0
-STUCK_AFTER = timedelta(minutes=2)  # a "sending" notice older than this lost its worker
 
 # A notice about a state the dossier has left is not sent: it would mislead.
 STILL_TRUE: dict[str, frozenset[str]] = {
@@ -254,5 +253,6 @@ class Deliverer:
         return Next(at=now)
 
 
-def sweep_condition(now: datetime) -> Any:
-    return (Notice.status == "sending") & (Notice.claimed_at < now - STUCK_AFTER)
+def sweep_condition(now: datetime, stuck_after: timedelta) -> Any:
+    """Notices whose worker died mid-send (the job's time-out is far shorter)."""
+    return (Notice.status == "sending") & (Notice.claimed_at < now - stuck_after)

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 RECEIPT_RETRY = timedelta(seconds=10)
 RECEIPT_PATIENCE = 30  # tries: about five minutes
 RELAY_BATCH = 1000
+RELAY_GRACE = timedelta(seconds=5)  # due this long ago and still waiting: its job was lost
+RELAY_EVERY = 30  # seconds: how often the relay may queue the same lost attempt again
 
 
 async def enqueue_delivery(
@@ -32,14 +34,16 @@ async def enqueue_delivery(
     slug: str = "",
     attempts: int = 0,
     at: datetime | None = None,
+    relay: str = "",
 ) -> None:
-    # One job id per attempt: the relay and a retry never queue the same attempt twice.
+    # One job id per attempt, so a retry is never queued twice. A job queued twice anyway
+    # is harmless: only one can claim the notice.
     await queue.enqueue_job(
         "deliver_notice",
         tenant_id,
         notice_id,
         slug,
-        _job_id=f"deliver:{notice_id}:{attempts}",
+        _job_id=f"deliver:{notice_id}:{attempts}{relay}",
         _defer_until=at,
     )
 
@@ -83,28 +87,33 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
     """Re-queue what is due and not in flight; end sends whose worker died. Nothing a citizen
     is owed stays behind a Redis outage or a crash between commit and enqueue."""
     db: Database = ctx["db"]
+    stuck_after = timedelta(seconds=ctx["settings"].notice_stuck_seconds)
     now = datetime.now(UTC)
     queued = 0
     async with db.platform_session() as session:
         tenants = (await session.execute(select(Tenant.id, Tenant.slug))).all()
+    # A job lost with a dead worker keeps its id in Redis for a while: relay under a new one.
+    relay = f":relay{int(now.timestamp()) // RELAY_EVERY}"
     for tenant_id, slug in tenants:
         async with db.tenant_session(tenant_id) as session:
             await session.execute(
                 update(Notice)
-                .where(sweep_condition(now))
-                .values(status="created", next_attempt_at=now)
+                .where(sweep_condition(now, stuck_after))
+                .values(status="created", next_attempt_at=Notice.claimed_at)
             )
             due = (
                 await session.execute(
                     select(Notice.id, Notice.attempts)
-                    .where(Notice.status == "created", Notice.next_attempt_at <= now)
+                    .where(Notice.status == "created", Notice.next_attempt_at <= now - RELAY_GRACE)
                     .order_by(Notice.next_attempt_at)
                     .limit(RELAY_BATCH)
                 )
             ).all()
             await session.commit()
         for notice_id, attempts in due:
-            await enqueue_delivery(ctx["redis"], str(tenant_id), str(notice_id), slug, attempts)
+            await enqueue_delivery(
+                ctx["redis"], str(tenant_id), str(notice_id), slug, attempts, relay=relay
+            )
             queued += 1
     return queued
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.db import current_tenant
 from motcua.errors import Conflict, Invalid, NotFound
-from motcua.notices.channel import Address, discover, secret_fields
+from motcua.notices.channel import Address, discover
+from motcua.notices.channels import mask_secrets
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt, NoticeTemplate
 from motcua.notices.outbox import channel_plan, enqueue_after_commit
 from motcua.notices.schemas import (
@@ -193,20 +194,12 @@ class NoticeService:
                 select(ChannelSetting).order_by(ChannelSetting.position, ChannelSetting.channel)
             )
         ).all()
-        plugins = discover()
-        out = []
-        for row in rows:
-            secrets = (
-                secret_fields(plugins[row.channel].settings_type)
-                if row.channel in plugins
-                else set()
+        return [
+            ChannelOut(
+                channel=row.channel, position=row.position, settings=mask_secrets(row.settings)
             )
-            shown = {
-                k: (v if k not in secrets or str(v).startswith("env:") else "********")
-                for k, v in row.settings.items()
-            }
-            out.append(ChannelOut(channel=row.channel, position=row.position, settings=shown))
-        return out
+            for row in rows
+        ]
 
 
 def sms_preview(body: str) -> SmsPreview:
