@@ -225,12 +225,14 @@ def wait_ready(port: int, path: str) -> None:
 
 
 @contextlib.contextmanager
-def serving(command: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[None]:
+def serving(
+    command: list[str], env: dict[str, str], port: int, ready: str
+) -> Iterator[psutil.Process]:
     """A server process for the duration of the block; always terminated."""
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, ready)
-        yield
+        yield psutil.Process(server.pid)
     finally:
         server.terminate()
         try:
@@ -238,10 +240,6 @@ def serving(command: list[str], env: dict[str, str], port: int, ready: str) -> I
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-def on_uvloop(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return uvloop.run(coroutine)
 
 
 # -- set-up ------------------------------------------------------------------------------
@@ -375,22 +373,44 @@ def intake_requests(
     return next_request
 
 
+@dataclass
+class Measured:
+    result: Result
+    generator: float  # shares of one core, over the run (warm-up included)
+    server: float
+    machine: float  # all cores, every process: PostgreSQL, Redis and any other load too
+
+    def line(self, label: str) -> str:
+        line = (
+            f"{self.result.line(label)}   cpu: server {self.server:4.0%}, "
+            f"load generator {self.generator:4.0%}, machine {self.machine:4.0%}"
+        )
+        if self.result.errors:
+            line += f"   statuses {dict(sorted(self.result.statuses.items()))}"
+        return line
+
+
 def measure(
-    port: int, next_request: Callable[[], Req], clients: int, seconds: float
-) -> tuple[Result, float]:
-    """The run's result, and the share of a core the load generator used meanwhile."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    result: Result = on_uvloop(
+    server: psutil.Process, port: int, next_request: Callable[[], Req], clients: int, seconds: float
+) -> Measured:
+    """The run's result, and how busy the processes and the machine were meanwhile."""
+
+    def busy() -> float:
+        times = psutil.cpu_times()
+        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+    own, served, machine = time.process_time(), sum(server.cpu_times()[:2]), busy()
+    started = time.perf_counter()
+    result: Result = uvloop.run(
         run("127.0.0.1", port, next_request, clients=clients, seconds=seconds, warmup=3)
     )
-    return result, (time.process_time() - cpu) / (time.perf_counter() - wall)
-
-
-def describe(result: Result, label: str, generator_cpu: float) -> str:
-    line = f"{result.line(label)}   load generator {generator_cpu:4.0%} of a core"
-    if result.errors:
-        line += f"   statuses {dict(sorted(result.statuses.items()))}"
-    return line
+    wall = time.perf_counter() - started
+    return Measured(
+        result,
+        generator=(time.process_time() - own) / wall,
+        server=(sum(server.cpu_times()[:2]) - served) / wall,
+        machine=(busy() - machine) / wall,
+    )
 
 
 # -- the run -----------------------------------------------------------------------------
