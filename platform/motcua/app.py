@@ -93,20 +93,20 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         sweeper = asyncio.create_task(
             _sweep_response_cache(app, max(settings.response_cache_seconds, 1))
         )
-        worker_task = None
+        workers = []
         if with_worker:
-            from motcua.worker import build_worker
+            from motcua.worker import LANES, build_worker
 
-            worker = build_worker(settings, handle_signals=False)
-            worker_task = asyncio.create_task(worker.async_run())
+            workers = [build_worker(settings, handle_signals=False, lane=lane) for lane in LANES]
+        tasks = [asyncio.create_task(worker.async_run()) for worker in workers]
         try:
             yield
         finally:
-            if worker_task is not None:
+            for worker, task in zip(workers, tasks, strict=True):
                 await worker.close()
-                worker_task.cancel()
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+                    await task
             sweeper.cancel()
             await queue.aclose()
             await db.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,12 +13,13 @@ from arq.worker import Worker
 
 from motcua.db import Database
 from motcua.notices.delivery import Deliverer
-from motcua.notices.jobs import apply_receipt_job, deliver_notice, relay_notices
+from motcua.notices.jobs import apply_receipt_job, deliver_notice, lane_queue, relay_notices
 from motcua.notices.vault import Vault
 from motcua.queue import redis_settings
 from motcua.settings import Settings
 
 HEARTBEAT_KEY = "motcua:worker:heartbeat"
+LANES = ("dossier", "bulk")
 
 
 async def heartbeat(ctx: dict[str, Any]) -> str:
@@ -26,7 +29,10 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
     return now
 
 
-def build_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
+def build_worker(
+    settings: Settings, *, handle_signals: bool = True, lane: str = "dossier"
+) -> Worker:
+    """The worker of one lane: dossier notices (and the crons), or bulk sends."""
     assert settings.database_url and settings.redis_url, "addresses are resolved before"
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -44,6 +50,7 @@ def build_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
             ctx["http"],
             Vault.for_settings(settings),
             receipt_base=f"{settings.base_url}/t",
+            redis=ctx["redis"],
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -52,15 +59,17 @@ def build_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
         if "db" in ctx:
             await ctx["db"].dispose()
 
+    deliveries = [
+        # Short time-outs: a killed worker's job comes back only after its time-out,
+        # and the relay re-queues anything stuck sooner than that.
+        func(deliver_notice, timeout=30, keep_result=0, max_tries=1),
+        func(apply_receipt_job, timeout=30, keep_result=0, max_tries=1),
+    ]
+    dossier_lane = lane == "dossier"
     return Worker(
-        functions=[
-            heartbeat,
-            # Short time-outs: a killed worker's job comes back only after its time-out,
-            # and the relay re-queues anything stuck sooner than that.
-            func(deliver_notice, timeout=30, keep_result=0, max_tries=1),
-            func(apply_receipt_job, timeout=30, keep_result=0, max_tries=1),
-            func(relay_notices, timeout=60, keep_result=0),
-        ],
+        functions=[heartbeat, *deliveries, func(relay_notices, timeout=60, keep_result=0)]
+        if dossier_lane
+        else deliveries,
         cron_jobs=[
             cron(heartbeat, second={0, 30}, run_at_startup=True),
             cron(
@@ -70,12 +79,34 @@ def build_worker(settings: Settings, *, handle_signals: bool = True) -> Worker:
                 unique=True,
                 timeout=60,
             ),
-        ],
+        ]
+        if dossier_lane
+        else [],
         max_jobs=settings.worker_concurrency,
         redis_settings=redis_settings(settings.redis_url),
-        queue_name=settings.queue_name,
+        queue_name=lane_queue(settings.queue_name, lane),
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=handle_signals,
-        health_check_key=f"{settings.queue_name}:health-check",
+        health_check_key=f"{lane_queue(settings.queue_name, lane)}:health-check",
     )
+
+
+async def run_lanes(settings: Settings) -> None:
+    """Both lanes in one process until SIGINT or SIGTERM; jobs in hand are finished."""
+    workers = [build_worker(settings, handle_signals=False, lane=lane) for lane in LANES]
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: signal.Signals) -> None:
+        for worker in workers:
+            worker.handle_sig(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await asyncio.gather(*(worker.main() for worker in workers))
+    except asyncio.CancelledError:
+        pass
+    finally:
+        for worker in workers:
+            await worker.close()

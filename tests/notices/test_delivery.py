@@ -110,7 +110,7 @@ async def test_only_channels_that_reach_the_citizen_are_planned(office, worker):
     assert notice["plan"] == ["console"]
 
 
-async def test_a_result_notice_for_a_dossier_returned_meanwhile_is_cancelled(office, db):
+async def test_a_result_notice_for_a_dossier_returned_meanwhile_is_cancelled(office, db, app):
     desk = await office(["console"], {"console": {}})
     dossier = await desk.intake()
     code = dossier["code"]
@@ -118,7 +118,8 @@ async def test_a_result_notice_for_a_dossier_returned_meanwhile_is_cancelled(off
         await desk.act(code, action)
     # No worker ran: deliver now, in order, as a late worker would.
     async with httpx.AsyncClient() as http:
-        deliverer = Deliverer(db, http, Vault([Fernet.generate_key().decode()]), "http://x/t")
+        vault = Vault([Fernet.generate_key().decode()])
+        deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
         notices = await desk.notices(code)
         for notice in notices:
             await deliverer.deliver(desk.province.id, uuid.UUID(notice["id"]), desk.province.slug)

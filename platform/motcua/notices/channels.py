@@ -52,18 +52,31 @@ class ChannelSettingsService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def sync(self, channels: dict[str, dict[str, Any]], order: list[str]) -> int:
-        """Store the pack's channels and plan; answer how many channels changed."""
+    async def sync(
+        self,
+        channels: dict[str, dict[str, Any]],
+        order: list[str],
+        limits: dict[str, dict[str, Any]],
+        quiet_hours: str,
+    ) -> int:
+        """Store the pack's channels, plan and limits; answer how many channels changed."""
         existing = {c.channel: c for c in await self.session.scalars(select(ChannelSetting))}
         changed = 0
         for name, settings in channels.items():
-            position = order.index(name) if name in order else None
+            wanted = {
+                "position": order.index(name) if name in order else None,
+                "settings": settings,
+                "per_second": limits.get(name, {}).get("per_second"),
+                "per_day": limits.get(name, {}).get("per_day"),
+                "quiet_hours": quiet_hours,
+            }
             row = existing.get(name)
             if row is None:
-                self.session.add(ChannelSetting(channel=name, position=position, settings=settings))
+                self.session.add(ChannelSetting(channel=name, **wanted))
                 changed += 1
-            elif row.settings != settings or row.position != position:
-                row.settings, row.position = settings, position
+            elif any(getattr(row, key) != value for key, value in wanted.items()):
+                for key, value in wanted.items():
+                    setattr(row, key, value)
                 changed += 1
         gone = [name for name in existing if name not in channels]
         if gone:

@@ -15,8 +15,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,11 +35,13 @@ from motcua.notices.channel import (
     discover,
     resolve_settings,
 )
+from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, wait_for_rate
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt
 from motcua.notices.simulator import simulate
 from motcua.notices.templates import fill
 from motcua.notices.tokens import DatabaseTokenStore
 from motcua.notices.vault import Vault
+from motcua.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +65,21 @@ class Next:
     """What the job does after an attempt: nothing, or deliver again at a time."""
 
     at: datetime | None = None
+    held: bool = False  # held back by a limit: the same attempt, later
 
 
 class Deliverer:
     def __init__(
-        self, db: Database, http: httpx.AsyncClient, vault: Vault, receipt_base: str
+        self,
+        db: Database,
+        http: httpx.AsyncClient,
+        vault: Vault,
+        receipt_base: str,
+        redis: Redis,
     ) -> None:
         self.db = db
         self.http = http
+        self.redis = redis
         self.vault = vault
         self.receipt_base = receipt_base  # e.g. http://host/t  (+ /{slug}/hooks/{channel})
         self._plugins: dict[str, Channel] = {}
@@ -92,6 +103,13 @@ class Deliverer:
                 return Next()
             channel = notice.channel or ""
             setting = await session.get(ChannelSetting, (tenant_id, channel))
+            later = await self._held_back(session, notice, setting)
+            if later is not None:
+                notice.status, notice.next_attempt_at = "created", later
+                notice.attempts -= 1  # not an attempt: nothing was sent
+                notice.channel_attempts -= 1
+                await session.commit()
+                return Next(at=later, held=True)
             rendered = await self._render(session, notice, channel)
             await session.commit()  # the connection goes back to the pool before the send
 
@@ -126,6 +144,32 @@ class Deliverer:
         return await session.get(
             Notice, (session.info["tenant_id"], notice_id), populate_existing=True
         )
+
+    async def _held_back(
+        self, session: AsyncSession, notice: Notice, setting: ChannelSetting | None
+    ) -> datetime | None:
+        """When a send must wait: quiet hours (bulk only), the daily cap, the rate."""
+        if setting is None or notice.test:
+            return None
+        now = datetime.now(UTC)
+        tenant_id = session.info["tenant_id"]
+        timezone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+        zone = timezone or "Asia/Ho_Chi_Minh"
+        if notice.lane == "bulk":
+            quiet_end = end_of_quiet_hours(setting.quiet_hours, zone, now)
+            if quiet_end is not None:
+                return quiet_end + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+        if setting.per_day is not None:
+            today = now.astimezone(ZoneInfo(zone)).date()
+            if await over_daily_cap(self.redis, tenant_id, setting.channel, setting.per_day, today):
+                midnight = datetime.combine(
+                    today + timedelta(days=1), datetime.min.time(), ZoneInfo(zone)
+                )
+                return midnight + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+        plugin = self.plugin(setting.channel)
+        per_second = setting.per_second or (plugin.capabilities.rate_per_second if plugin else 10.0)
+        wait = await wait_for_rate(self.redis, tenant_id, setting.channel, per_second, now)
+        return now + timedelta(seconds=wait) if wait > 0 else None
 
     async def _still_wanted(self, session: AsyncSession, notice: Notice) -> bool:
         wanted = STILL_TRUE.get(notice.kind)

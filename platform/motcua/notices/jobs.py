@@ -34,7 +34,8 @@ async def enqueue_delivery(
     slug: str = "",
     attempts: int = 0,
     at: datetime | None = None,
-    relay: str = "",
+    relay: str = "",  # a suffix for a job id that may still be taken (see the relay)
+    lane: str = "dossier",
 ) -> None:
     # One job id per attempt, so a retry is never queued twice. A job queued twice anyway
     # is harmless: only one can claim the notice.
@@ -45,7 +46,13 @@ async def enqueue_delivery(
         slug,
         _job_id=f"deliver:{notice_id}:{attempts}{relay}",
         _defer_until=at,
+        _queue_name=lane_queue(queue.default_queue_name, lane),
     )
+
+
+def lane_queue(queue_name: str, lane: str) -> str:
+    """Dossier notices have a queue of their own: a province's bulk send never holds them."""
+    return queue_name if lane == "dossier" else f"{queue_name}:{lane}"
 
 
 async def deliver_notice(
@@ -66,7 +73,18 @@ async def deliver_notice(
             "apply_receipt_job", tenant_id, msgspec.to_builtins(receipt), 0
         )
     if step.at is not None:
-        await enqueue_delivery(ctx["redis"], tenant_id, notice_id, slug, row.attempts, step.at)
+        # A held-back attempt keeps its number: its job needs another id than this one's.
+        suffix = f":held{int(step.at.timestamp() * 1000)}" if step.held else ""
+        await enqueue_delivery(
+            ctx["redis"],
+            tenant_id,
+            notice_id,
+            slug,
+            row.attempts,
+            step.at,
+            relay=suffix,
+            lane=row.lane,
+        )
     return str(row.status)
 
 
@@ -103,16 +121,22 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
             )
             due = (
                 await session.execute(
-                    select(Notice.id, Notice.attempts)
+                    select(Notice.id, Notice.attempts, Notice.lane)
                     .where(Notice.status == "created", Notice.next_attempt_at <= now - RELAY_GRACE)
                     .order_by(Notice.next_attempt_at)
                     .limit(RELAY_BATCH)
                 )
             ).all()
             await session.commit()
-        for notice_id, attempts in due:
+        for notice_id, attempts, lane in due:
             await enqueue_delivery(
-                ctx["redis"], str(tenant_id), str(notice_id), slug, attempts, relay=relay
+                ctx["redis"],
+                str(tenant_id),
+                str(notice_id),
+                slug,
+                attempts,
+                relay=relay,
+                lane=lane,
             )
             queued += 1
     return queued

@@ -21,6 +21,11 @@ class ChannelSetting(TenantOwned):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int | None]  # place in the citizen's channel plan; None: not in the plan
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The province's own limits; unset: the plugin's usual rate, no daily cap.
+    per_second: Mapped[float | None]
+    per_day: Mapped[int | None]
+    # Non-urgent (bulk) notices wait out these local hours, e.g. "21:00-07:00"; "" for none.
+    quiet_hours: Mapped[str] = mapped_column(String(11), default="21:00-07:00")
 
 
 class Notice(TenantOwned):

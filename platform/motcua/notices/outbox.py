@@ -85,14 +85,14 @@ def enqueue_after_commit(session: AsyncSession, notices: list[Notice]) -> None:
     if queue is None or not notices:
         return
     tenant = str(session.info["tenant_id"])
-    ids = [str(n.id) for n in notices]
+    ids = [(str(n.id), n.lane) for n in notices]
 
     async def enqueue() -> None:
         from motcua.notices.jobs import enqueue_delivery
 
         try:
-            for notice_id in ids:
-                await enqueue_delivery(queue, tenant, notice_id)
+            for notice_id, lane in ids:
+                await enqueue_delivery(queue, tenant, notice_id, lane=lane)
         except Exception:  # Redis down: the relay will find them
             log.warning("notices left to the relay", exc_info=True)
 

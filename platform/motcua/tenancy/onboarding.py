@@ -100,7 +100,7 @@ async def apply_pack(db: Database, pack: Pack, progress: Progress | None = None)
             applied.changes.append(f"calendar: {fresh} days set, {removed} removed")
         report("channels", len(meta.channel_settings))
         channels = await ChannelSettingsService(session).sync(
-            meta.channel_settings, meta.channel_order
+            meta.channel_settings, meta.channel_order, meta.channel_limits, meta.quiet_hours
         )
         if channels:
             applied.changes.append(f"channels: {channels} changed")

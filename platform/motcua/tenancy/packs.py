@@ -47,6 +47,10 @@ PROCEDURE_COLUMNS = (
     "legal_basis",
 )
 LIST_SEPARATOR = "|"
+# [channels] keys that are the province's policy, not a plugin's table.
+CHANNEL_POLICY = frozenset({"order", "limits", "quiet_hours"})
+DEFAULT_QUIET_HOURS = "21:00-07:00"
+QUIET_HOURS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d|")
 
 
 class TenantMeta(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,7 +70,20 @@ class TenantMeta(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     @property
     def channel_settings(self) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.channels.items() if k != "order" and isinstance(v, dict)}
+        return {
+            k: v
+            for k, v in self.channels.items()
+            if k not in CHANNEL_POLICY and isinstance(v, dict)
+        }
+
+    @property
+    def channel_limits(self) -> dict[str, dict[str, Any]]:
+        limits = self.channels.get("limits", {})
+        return limits if isinstance(limits, dict) else {}
+
+    @property
+    def quiet_hours(self) -> str:
+        return str(self.channels.get("quiet_hours", DEFAULT_QUIET_HOURS))
 
 
 class Pack(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -363,6 +380,20 @@ def pack_problems(pack: Pack, lines: Lines) -> list[PackProblem]:
         at_meta("locale", f"must be one of {', '.join(LOCALES)}")
     for field, message in secret_problems(meta.channel_settings, "channels"):
         at_meta(field, message)
+    if not QUIET_HOURS.fullmatch(meta.quiet_hours):
+        at_meta("quiet_hours", "must be HH:MM-HH:MM (local time), or empty for none")
+    for name, limit in meta.channel_limits.items():
+        if name not in meta.channel_settings or not isinstance(limit, dict):
+            at_meta("limits", f"names '{name}', which has no [channels.{name}] table")
+            continue
+        for key, value in limit.items():
+            if (
+                key not in ("per_second", "per_day")
+                or not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or value <= 0
+            ):
+                at_meta("limits", f"{name}.{key}: per_second and per_day are positive numbers")
     for name in meta.channel_order:
         if name not in meta.channel_settings:
             at_meta("order", f"names '{name}', which has no [channels.{name}] table")

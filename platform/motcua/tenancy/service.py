@@ -14,6 +14,7 @@ from motcua.errors import Conflict, NotFound
 from motcua.notices.channels import ChannelSettingsService
 from motcua.tenancy.export import write_archive
 from motcua.tenancy.models import Tenant, TenantStatus
+from motcua.tenancy.packs import DEFAULT_QUIET_HOURS
 from motcua.tenancy.schemas import TenantOut
 
 
@@ -88,6 +89,16 @@ class TenantService:
             "locale": tenant.locale,
             "channels": {
                 "order": [c.channel for c in channels if c.position is not None],
+                "quiet_hours": channels[0].quiet_hours if channels else DEFAULT_QUIET_HOURS,
+                "limits": {
+                    c.channel: {
+                        k: v
+                        for k, v in (("per_second", c.per_second), ("per_day", c.per_day))
+                        if v is not None
+                    }
+                    for c in channels
+                    if c.per_second is not None or c.per_day is not None
+                },
                 **{c.channel: c.settings for c in channels},
             },
         }

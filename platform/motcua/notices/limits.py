@@ -1,0 +1,52 @@
+"""Limits on sending, shared by every worker through Redis: a province's rate and daily cap
+per channel, and quiet hours for notices that can wait."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+
+async def wait_for_rate(
+    redis: Redis, tenant_id: uuid.UUID, channel: str, per_second: float, now: dt.datetime
+) -> float:
+    """0 when this send fits the province's rate on the channel; else seconds to wait."""
+    window = int(now.timestamp())
+    key = f"motcua:rate:{tenant_id}:{channel}:{window}"
+    count = int(await redis.incr(key))
+    if count == 1:
+        await redis.expire(key, 5)
+    if count <= max(1, math.floor(per_second)):
+        return 0.0
+    # Spread the overflow over the next seconds instead of stampeding at the next one.
+    return float(window + (count - 1) // max(1, math.floor(per_second))) - now.timestamp()
+
+
+async def over_daily_cap(
+    redis: Redis, tenant_id: uuid.UUID, channel: str, per_day: int, today: dt.date
+) -> bool:
+    key = f"motcua:day:{tenant_id}:{channel}:{today.isoformat()}"
+    count = int(await redis.incr(key))
+    if count == 1:
+        await redis.expire(key, 2 * 86400)
+    return count > per_day
+
+
+def end_of_quiet_hours(quiet_hours: str, timezone: str, now: dt.datetime) -> dt.datetime | None:
+    """When the quiet hours around `now` end, or None outside them (or with none set)."""
+    if not quiet_hours:
+        return None
+    start_text, end_text = quiet_hours.split("-")
+    start, end = dt.time.fromisoformat(start_text), dt.time.fromisoformat(end_text)
+    local = now.astimezone(ZoneInfo(timezone))
+    clock = local.timetz().replace(tzinfo=None)
+    # Across midnight, as "21:00-07:00", the hours are outside the day's (end, start).
+    inside = start <= clock < end if start <= end else clock >= start or clock < end
+    if not inside:
+        return None
+    day = local.date() if clock < end else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, end, ZoneInfo(timezone))

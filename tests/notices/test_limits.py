@@ -1,0 +1,62 @@
+"""Limits shared by every worker: rate and daily cap per province and channel, quiet hours."""
+
+import datetime as dt
+import uuid
+
+from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, wait_for_rate
+
+TZ = "Asia/Ho_Chi_Minh"
+
+
+def local(text):
+    return dt.datetime.fromisoformat(text + "+07:00")
+
+
+async def test_a_rate_admits_so_many_a_second_and_spreads_the_rest(app):
+    redis, tenant = app.state.services.queue, uuid.uuid4()
+    now = local("2026-11-27T10:00:00.200")
+    waits = [await wait_for_rate(redis, tenant, "sms", 3, now) for _ in range(7)]
+    assert waits[:3] == [0, 0, 0]
+    assert [round(w, 1) for w in waits[3:]] == [0.8, 0.8, 0.8, 1.8]
+    other = await wait_for_rate(redis, uuid.uuid4(), "sms", 3, now)
+    assert other == 0  # another province has its own budget
+
+
+async def test_a_daily_cap_counts_per_local_day(app):
+    redis, tenant = app.state.services.queue, uuid.uuid4()
+    day = dt.date(2026, 11, 27)
+    assert [await over_daily_cap(redis, tenant, "zalo", 2, day) for _ in range(3)] == [
+        False,
+        False,
+        True,
+    ]
+    assert await over_daily_cap(redis, tenant, "zalo", 2, day + dt.timedelta(days=1)) is False
+
+
+def test_quiet_hours_across_midnight():
+    hours = "21:00-07:00"
+    assert end_of_quiet_hours(hours, TZ, local("2026-11-27T20:59")) is None
+    assert end_of_quiet_hours(hours, TZ, local("2026-11-27T21:30")) == local("2026-11-28T07:00")
+    assert end_of_quiet_hours(hours, TZ, local("2026-11-28T03:00")) == local("2026-11-28T07:00")
+    assert end_of_quiet_hours(hours, TZ, local("2026-11-28T07:00")) is None
+    assert end_of_quiet_hours("", TZ, local("2026-11-28T03:00")) is None
+    assert end_of_quiet_hours("12:00-13:00", TZ, local("2026-11-28T12:30")) == local(
+        "2026-11-28T13:00"
+    )
+
+
+async def test_a_province_rate_holds_notices_back_without_losing_them(office, worker):
+    desk = await office(["console"], {"console": {}, "limits": {"console": {"per_second": 2}}})
+    codes = [(await desk.intake())["code"] for _ in range(6)]
+    from tests.notices.conftest import settle
+
+    async def all_sent():
+        notices = [n for code in codes for n in await desk.notices(code)]
+        assert [n["status"] for n in notices] == ["sent"] * 6
+        return notices
+
+    notices = await settle(all_sent, timeout=15)
+    assert all(len(n["attempts"]) == 1 for n in notices)  # held back is not an attempt
+    moments = sorted(n["sent_at"] for n in notices)
+    first, last = dt.datetime.fromisoformat(moments[0]), dt.datetime.fromisoformat(moments[-1])
+    assert (last - first).total_seconds() >= 1.5  # six at two a second
