@@ -18,14 +18,18 @@ from motcua.notices.vault import Vault
 from motcua.queue import redis_settings
 from motcua.settings import Settings
 
-HEARTBEAT_KEY = "motcua:worker:heartbeat"
+
+def heartbeat_key(queue_name: str) -> str:
+    return f"{queue_name}:worker:heartbeat"
+
+
 LANES = ("dossier", "bulk")
 
 
 async def heartbeat(ctx: dict[str, Any]) -> str:
     """Proves the worker is alive and consuming the queue; health probes read the key."""
     now = datetime.now(UTC).isoformat()
-    await ctx["redis"].set(HEARTBEAT_KEY, now, ex=180)
+    await ctx["redis"].set(heartbeat_key(ctx["settings"].queue_name), now, ex=180)
     return now
 
 

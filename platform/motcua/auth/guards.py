@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from motcua.auth.models import Role
-from motcua.auth.service import KeyService, Principal
+from motcua.auth.service import KeyService, Principal, recently_seen
 from motcua.errors import Forbidden, NotFound, Unauthorized
 from motcua.state import services
 
@@ -20,8 +20,12 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("This route needs an API key: Authorization: Bearer <key>.")
-    async with services(connection).db.platform_session() as session:
-        principal = await KeyService(session).authenticate(token.strip())
+    principal = recently_seen.get(token.strip())
+    if principal is None:
+        async with services(connection).db.platform_session() as session:
+            principal = await KeyService(session).authenticate(token.strip())
+        if principal is not None:
+            recently_seen.put(token.strip(), principal)
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
     connection.state.principal = principal

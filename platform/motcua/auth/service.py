@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,34 @@ class Principal:
     def actor(self) -> str:
         """Who, as the timeline and the audit write it."""
         return self.name or f"key {self.key_id}"
+
+
+class RecentKeys:
+    """Keys verified in the last few seconds, so that each request does not look its key up.
+    A revocation in this process takes effect at once; in other processes within TTL."""
+
+    TTL = 10.0
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._seen.get(_hash(token))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()  # bounded; a full clear only costs a few lookups
+        self._seen[_hash(token)] = (principal, time.monotonic() + self.TTL)
+
+    def forget(self, key_id: str) -> None:
+        self._seen = {k: v for k, v in self._seen.items() if v[0].key_id != key_id}
+
+
+recently_seen = RecentKeys()
 
 
 def _hash(secret: str) -> bytes:
@@ -80,6 +109,7 @@ class KeyService:
             raise NotFound(f"No key '{key_id}'.")
         if key.revoked_at is None:
             key.revoked_at = datetime.now(UTC)
+        recently_seen.forget(key_id)
         return key
 
     async def list(self, tenant_id: uuid.UUID | None) -> list[ApiKey]:

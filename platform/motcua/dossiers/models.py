@@ -41,8 +41,11 @@ class Dossier(TenantOwned):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     procedure_code: Mapped[str] = mapped_column(String(32))
+    # Names as they were when it happened: what the receipt printed, what the citizen read.
+    procedure_name: Mapped[str] = mapped_column(String(500), default="")
     receiving_agency_code: Mapped[str] = mapped_column(String(32))
     agency_code: Mapped[str] = mapped_column(String(32))  # the agency handling it now
+    agency_name: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(100))
@@ -83,7 +86,9 @@ class DossierEvent(TenantOwned):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
     agency_code: Mapped[str] = mapped_column(String(32))
+    agency_name: Mapped[str] = mapped_column(String(300), default="")
     to_agency_code: Mapped[str | None] = mapped_column(String(32))
+    to_agency_name: Mapped[str | None] = mapped_column(String(300))
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(default=True)

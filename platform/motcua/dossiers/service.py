@@ -182,8 +182,10 @@ class DossierService:
         dossier = Dossier(
             code=await next_code(self.session, agency_code, local_day),
             procedure_code=procedure.code,
+            procedure_name=procedure.name,
             receiving_agency_code=agency_code,
             agency_code=agency_code,
+            agency_name=next(a.name for a in procedure.agencies if a.code == agency_code),
             status="received",
             channel=data.channel,
             external_id=data.external_id,
@@ -241,34 +243,45 @@ class DossierService:
             raise NotFound(f"No dossier '{code}'.")
         return dossier
 
-    async def get(self, code: str) -> DossierOut:
-        dossier = await self._dossier(code)
-        events = (
-            await self.session.scalars(
-                select(DossierEvent)
-                .where(DossierEvent.dossier_code == code)
-                .order_by(DossierEvent.seq)
+    async def _with_rating(self, code: str) -> tuple[Dossier, Rating | None]:
+        if not CODE.fullmatch(code):
+            raise NotFound(f"No dossier '{code[:64]}'.")
+        row = (
+            await self.session.execute(
+                select(Dossier, Rating)
+                .outerjoin(
+                    Rating,
+                    and_(
+                        Rating.tenant_id == Dossier.tenant_id, Rating.dossier_code == Dossier.code
+                    ),
+                )
+                .where(Dossier.code == code)
             )
-        ).all()
-        rating = await self.session.get(Rating, (current_tenant(self.session), code))
-        names = await self.catalog.agency_names(
-            {dossier.agency_code, dossier.receiving_agency_code}
-            | {e.agency_code for e in events}
-            | {e.to_agency_code for e in events if e.to_agency_code}
+        ).first()
+        if row is None:
+            raise NotFound(f"No dossier '{code}'.")
+        return row[0], row[1]
+
+    async def _events(self, code: str, *, public_only: bool = False) -> list[DossierEvent]:
+        query = select(DossierEvent).where(DossierEvent.dossier_code == code)
+        if public_only:
+            query = query.where(DossierEvent.public)
+        return list((await self.session.scalars(query.order_by(DossierEvent.seq))).all())
+
+    async def get(self, code: str) -> DossierOut:
+        dossier, rating = await self._with_rating(code)
+        events = await self._events(code)
+        receiving = next(
+            (e.agency_name for e in events if e.action == "receive"), dossier.receiving_agency_code
         )
-        procedure = await self.catalog.procedure(dossier.procedure_code)
-
-        def ref(code: str) -> Ref:
-            return Ref(code=code, name=names.get(code, code))
-
         return DossierOut(
             code=dossier.code,
             status=dossier.status,
             status_text=STATUS_TEXT[dossier.status],
             national_status=NATIONAL_CODES[dossier.status],
-            procedure=Ref(code=procedure.code, name=procedure.name),
-            agency=ref(dossier.agency_code),
-            receiving_agency=ref(dossier.receiving_agency_code),
+            procedure=Ref(code=dossier.procedure_code, name=dossier.procedure_name),
+            agency=Ref(code=dossier.agency_code, name=dossier.agency_name),
+            receiving_agency=Ref(code=dossier.receiving_agency_code, name=receiving),
             channel=dossier.channel,
             external_id=dossier.external_id,
             applicant=Applicant(
@@ -294,8 +307,10 @@ class DossierService:
                     text=ACTION_TEXT[e.action],
                     from_status=e.from_status,
                     to_status=e.to_status,
-                    agency=ref(e.agency_code),
-                    to_agency=ref(e.to_agency_code) if e.to_agency_code else None,
+                    agency=Ref(code=e.agency_code, name=e.agency_name),
+                    to_agency=Ref(code=e.to_agency_code, name=e.to_agency_name or "")
+                    if e.to_agency_code
+                    else None,
                     actor=e.actor,
                     note=e.note,
                     public=e.public,
@@ -434,12 +449,12 @@ class DossierService:
             actor=actor,
             at=at,
             note=note,
-            to_agency_code=to_agency,
+            to_agency=to_agency,
             public=event.action != "note",
             notify=self._notify,
         )
         if to_agency:
-            dossier.agency_code = to_agency
+            dossier.agency_code, dossier.agency_name = to_agency
         await self.session.flush()
         out = await self.get(code)
         if idempotency_key:
@@ -459,17 +474,15 @@ class DossierService:
             kind = NOTICE_KIND.get(event.action)
         if kind is None:
             return
-        agency = event.to_agency_code or dossier.agency_code
-        names = await self.catalog.agency_names({agency})
-        procedure = await self.catalog.procedure(dossier.procedure_code)
+        agency = event.to_agency_name or dossier.agency_name
         tz = self.tenant.timezone
         tracking = self.links.tracking(dossier.code, dossier.tracking_key)
         values = {
             "salutation": "Ông/Bà",
             "province": self.tenant.name,
             "code": dossier.code,
-            "procedure": procedure.name,
-            "agency": names.get(agency, agency),
+            "procedure": dossier.procedure_name,
+            "agency": agency,
             "received_date": vn_date(dossier.received_at, tz),
             "due_date": vn_date(dossier.due_at, tz),
             "tracking_url": tracking,
@@ -491,7 +504,7 @@ class DossierService:
             test=dossier.test,
         )
 
-    async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> str:
+    async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> tuple[str, str]:
         if not agency_code:
             raise Invalid(
                 "A transfer needs the agency it goes to.",
@@ -509,7 +522,8 @@ class DossierService:
                     {"field": "agency_code", "message": f"'{agency_code}' is not an active agency"}
                 ],
             )
-        return agency_code
+        names = await self.catalog.agency_names({agency_code})
+        return agency_code, names[agency_code]
 
     async def replace_tracking_key(self, code: str) -> TrackingKeyOut:
         """A lost receipt: a new key, and the old QR code stops working."""
@@ -521,15 +535,14 @@ class DossierService:
 
     # -- what citizens see ---------------------------------------------------------------
 
-    async def _tracked(self, code: str, key: str | None) -> Dossier:
-        """The dossier, if the key opens it. A wrong key looks exactly like a wrong code."""
-        dossier = await self._dossier(code)
+    def _check_key(self, dossier: Dossier, key: str | None) -> None:
+        """A wrong key looks exactly like a wrong code."""
         if key is not None and not hmac.compare_digest(key.encode(), dossier.tracking_key.encode()):
-            raise NotFound(f"No dossier '{code}'.")
-        return dossier
+            raise NotFound(f"No dossier '{dossier.code}'.")
 
     async def track(self, code: str, key: str | None) -> TrackOut:
-        dossier = await self._tracked(code, key)
+        dossier, rating = await self._with_rating(code)
+        self._check_key(dossier, key)
         basic = TrackOut(
             code=dossier.code,
             status=dossier.status,
@@ -539,30 +552,17 @@ class DossierService:
         )
         if key is None:
             return basic
-        events = (
-            await self.session.scalars(
-                select(DossierEvent)
-                .where(DossierEvent.dossier_code == code, DossierEvent.public)
-                .order_by(DossierEvent.seq)
-            )
-        ).all()
-        names = await self.catalog.agency_names(
-            {dossier.agency_code}
-            | {e.agency_code for e in events}
-            | {e.to_agency_code for e in events if e.to_agency_code}
-        )
-        procedure = await self.catalog.procedure(dossier.procedure_code)
-        rating = await self.session.get(Rating, (current_tenant(self.session), code))
+        events = await self._events(code, public_only=True)
         return msgspec.structs.replace(
             basic,
-            procedure=Ref(code=procedure.code, name=procedure.name),
-            agency=Ref(code=dossier.agency_code, name=names[dossier.agency_code]),
+            procedure=Ref(code=dossier.procedure_code, name=dossier.procedure_name),
+            agency=Ref(code=dossier.agency_code, name=dossier.agency_name),
             timeliness=dossier.timeliness,
             timeline=[
                 TrackEvent(
                     text=ACTION_TEXT[e.action]
-                    + (f" đến {names[e.to_agency_code]}" if e.to_agency_code else ""),
-                    agency=names.get(e.agency_code, e.agency_code),
+                    + (f" đến {e.to_agency_name}" if e.to_agency_name else ""),
+                    agency=e.agency_name,
                     note=e.note,
                     at=e.at,
                 )
@@ -580,8 +580,8 @@ class DossierService:
     async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
         if self.tenant.suspended:
             raise Forbidden("This province is suspended; its pages are read-only.")
-        dossier = await self._tracked(code, key)
-        rating = await self.session.get(Rating, (current_tenant(self.session), code))
+        dossier, rating = await self._with_rating(code)
+        self._check_key(dossier, key)
         if dossier.status != "returned":
             raise Conflict("A dossier is rated once its result has been returned.")
         if not self._can_rate(dossier, rating):

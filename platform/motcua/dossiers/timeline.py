@@ -25,7 +25,7 @@ async def record_event(
     actor: str,
     at: datetime,
     note: str = "",
-    to_agency_code: str | None = None,
+    to_agency: tuple[str, str] | None = None,  # (code, name) of a transfer's target
     public: bool = True,
     notify: Notify | None = None,
 ) -> DossierEvent:
@@ -38,7 +38,9 @@ async def record_event(
         from_status=from_status,
         to_status=dossier.status,
         agency_code=dossier.agency_code,
-        to_agency_code=to_agency_code,
+        agency_name=dossier.agency_name,
+        to_agency_code=to_agency[0] if to_agency else None,
+        to_agency_name=to_agency[1] if to_agency else None,
         actor=actor,
         note=note,
         public=public,
