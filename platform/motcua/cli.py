@@ -101,7 +101,12 @@ def keys_create(args: argparse.Namespace, settings: Settings) -> int:
     with backing_servers(settings, redis=False) as live:
         return _run(
             create_key(
-                live, tenant=args.tenant, platform=args.platform, role=args.role, name=args.name
+                live,
+                tenant=args.tenant,
+                platform=args.platform,
+                role=args.role,
+                name=args.name,
+                test=args.test,
             )
         )
 
@@ -192,6 +197,11 @@ def _parser() -> argparse.ArgumentParser:
     owner.add_argument("--platform", action="store_true", help="an operator key")
     p.add_argument("--role", choices=["admin", "officer", "integration", "operator"])
     p.add_argument("--name", default="", help="what the key is for")
+    p.add_argument(
+        "--test",
+        action="store_true",
+        help="an integration test key: its notices go to the simulator",
+    )
     p.set_defaults(run=keys_create)
     p = keys.add_parser("revoke", help="revoke a key by its id")
     p.add_argument("key_id")

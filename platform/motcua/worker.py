@@ -47,7 +47,9 @@ def build_worker(
             pool_size=settings.database_pool_size,
         )
         ctx["http"] = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=5.0), limits=httpx.Limits(max_connections=200)
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            # httpx slows down sharply with many connections in one pool: few, kept alive.
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
         )
         ctx["deliverer"] = Deliverer(
             ctx["db"],
@@ -87,6 +89,7 @@ def build_worker(
         if dossier_lane
         else [],
         max_jobs=settings.worker_concurrency,
+        poll_delay=0.05 if dossier_lane else 0.5,  # a citizen waits on the dossier lane
         redis_settings=redis_settings(settings.redis_url),
         queue_name=lane_queue(settings.queue_name, lane),
         on_startup=startup,

@@ -13,7 +13,13 @@ from motcua.tenancy.service import TenantService
 
 
 async def create_key(
-    settings: Settings, *, tenant: str | None, platform: bool, role: str | None, name: str
+    settings: Settings,
+    *,
+    tenant: str | None,
+    platform: bool,
+    role: str | None,
+    name: str,
+    test: bool = False,
 ) -> int:
     chosen = Role(role) if role else (Role.OPERATOR if platform else None)
     if chosen is None:
@@ -31,7 +37,7 @@ async def create_key(
         async with db.platform_session() as session:
             tenant_id = (await TenantService(db).get(session, tenant)).id if tenant else None
             key, plaintext = await KeyService(session).create(
-                role=chosen, tenant_id=tenant_id, name=name
+                role=chosen, tenant_id=tenant_id, name=name, test=test
             )
             await session.commit()
     except Problem as exc:

@@ -1,7 +1,9 @@
 """Which of a tenant's gateways takes the next message: by weight, away from failing ones.
 
-A gateway that fails (network, 5xx, a temporary code) or answers slowly rests for a
-cool-down that doubles with each failure in a row; when it ends, one send tries it
+A gateway that answers slowly still takes messages, but a tenth of its share for a
+cool-down, so traffic moves to the others while a lone gateway keeps working. A gateway
+that fails (network, 5xx, a temporary code) rests for a cool-down that doubles with each
+failure in a row; when it ends, one send tries it
 (half-open) and its outcome decides whether it is back. A configuration failure (wrong key,
 no balance) rests it much longer, since only a person can fix it.
 
@@ -21,6 +23,8 @@ from motcua.notices.channel import FailureKind
 
 from .settings import ProviderSettings
 
+SLOW_SHARE = 0.1  # of its weight, while a gateway counts as slow
+
 
 @dataclass
 class Health:
@@ -28,6 +32,7 @@ class Health:
     resting_until: float = 0.0  # clock time the cool-down ends
     misconfigured: bool = False  # the last failure was the settings' fault
     on_trial: bool = False  # a send is trying it after its cool-down
+    slow_until: float = 0.0  # clock time it stops counting as slow
 
 
 class Router:
@@ -60,13 +65,17 @@ class Router:
         pool = [p for p in providers if p.weight > 0 and self.available(p)]
         drawn: list[ProviderSettings] = []
         while pool:
-            point = self._rng.random() * sum(p.weight for p in pool)
+            point = self._rng.random() * sum(self._weight(p) for p in pool)
             for index, provider in enumerate(pool):
-                point -= provider.weight
+                point -= self._weight(provider)
                 if point < 0 or index == len(pool) - 1:
                     drawn.append(pool.pop(index))
                     break
         return drawn + [p for p in providers if p.weight == 0 and self.available(p)]
+
+    def _weight(self, provider: ProviderSettings) -> float:
+        slow = self.health(provider).slow_until > self._clock()
+        return provider.weight * (SLOW_SHARE if slow else 1.0)
 
     def claim(self, provider: ProviderSettings) -> bool:
         """Whether a send may try the gateway now; takes the single trial of one coming back."""
@@ -78,10 +87,9 @@ class Router:
 
     def answered(self, provider: ProviderSettings, *, slow: bool) -> None:
         """The gateway answered for itself: it took the message or refused the number."""
-        if slow:
-            self.failed(provider, FailureKind.TEMPORARY)
-            return
-        self._health[provider.health_key] = Health()
+        self._health[provider.health_key] = Health(
+            slow_until=self._clock() + self._cooldown if slow else 0.0
+        )
 
     def failed(self, provider: ProviderSettings, kind: FailureKind) -> None:
         health = self.health(provider)

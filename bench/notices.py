@@ -1,0 +1,238 @@
+"""Figures of the notices issue: delivery latency at a steady rate, and sustained delivery.
+
+    .venv/bin/python bench/notices.py [--rate 200] [--seconds 15] [--backlog 10000]
+
+Against a fresh database of the local PostgreSQL and the local Redis, one province whose
+plan is SMS through the eSMS stand-in (a real HTTP server on loopback, in this process),
+and one `motcua worker` process:
+
+1. Latency. Notices are written at a steady rate through the outbox (the function a dossier
+   event calls in its own transaction) and queued after their commit, as the API does. For
+   each, the time from its commit to the stand-in receiving the message: p50 and p95.
+   Target: p95 under 1 s at 200 a second.
+2. Throughput. A backlog of notices is queued at once; the worker delivers it: notices a
+   second from the first send to the last. Beside it, the stand-in's own ceiling: the same
+   requests sent straight to it by this process, 100 at a time.
+The worker, the stand-in, PostgreSQL and Redis share the machine's two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import msgspec
+from cryptography.fernet import Fernet
+
+from motcua_channel_sms.standin import EsmsStandIn
+
+sys.path.insert(0, str(Path(__file__).parent))
+from make_pack import make_pack
+from services import REDIS, fresh_database
+
+from motcua.db import Database
+from motcua.notices.channel import Address
+from motcua.notices.jobs import enqueue_delivery
+from motcua.notices.outbox import write_notices
+from motcua.queue import connect
+from motcua.tenancy.onboarding import apply_pack
+from motcua.tenancy.packs import read_pack
+
+MOTCUA = str(Path(sys.executable).with_name("motcua"))
+VALUES = {
+    "code": "TT.X-261127-0001",
+    "procedure": "Đăng ký kết hôn",
+    "province": "Tỉnh Thử",
+    "agency": "Ủy ban nhân dân xã An Bình",
+    "salutation": "Ông/Bà",
+    "received_date": "27/11/2026",
+    "due_date": "30/11/2026",
+    "tracking_url": "https://motcua.example.vn/track/TT.X-261127-0001?k=abc",
+}
+
+
+async def onboard(url: str, esms: EsmsStandIn, tmp: Path) -> uuid.UUID:
+    pack = read_pack(
+        make_pack(tmp / "tinh-bench", slug="tinh-bench", procedures=10, departments=2, communes=2)
+    )
+    os.environ["BENCH_ESMS_KEY"], os.environ["BENCH_ESMS_SECRET"] = esms.api_key, esms.secret_key
+    channels = {
+        "order": ["sms"],
+        "limits": {"sms": {"per_second": 100_000}},
+        "sms": {
+            "providers": [
+                {
+                    "kind": "esms",
+                    "api_base": esms.base_url,
+                    "api_key": "env:BENCH_ESMS_KEY",
+                    "secret_key": "env:BENCH_ESMS_SECRET",
+                    "brandname": "UBND TT",
+                }
+            ]
+        },
+    }
+    pack = msgspec.structs.replace(
+        pack, tenant=msgspec.structs.replace(pack.tenant, channels=channels)
+    )
+    db = Database(url, role="motcua_app", pool_size=4)
+    await apply_pack(db, pack)
+    async with db.platform_session() as session:
+        from sqlalchemy import text
+
+        tenant = await session.scalar(text("SELECT id FROM tenants WHERE slug = 'tinh-bench'"))
+    await db.dispose()
+    return uuid.UUID(str(tenant))
+
+
+async def write(db: Database, tenant: uuid.UUID, queue, *, enqueue: bool) -> tuple[str, float]:
+    """One notice through the outbox; answer its id and its commit time."""
+    async with db.tenant_session(tenant) as session:
+        if enqueue:
+            session.info["queue"] = queue
+        [notice] = await write_notices(
+            session,
+            kind="received",
+            to=Address(phone="+84912345678"),
+            values=VALUES,
+            dossier_code=None,
+            test=False,
+        )
+        await session.commit()
+        committed = time.perf_counter()
+        for after in session.info.pop("after_commit", []):
+            await after()
+    return str(notice.id), committed
+
+
+async def latency(db, tenant, queue, esms, rate: float, seconds: float) -> list[float]:
+    committed: dict[str, float] = {}
+    received: dict[str, float] = {}
+    seen = 0
+
+    async def watch() -> None:
+        nonlocal seen
+        while True:
+            for sms in esms.received[seen:]:
+                received[sms.request_id] = time.perf_counter()
+            seen = len(esms.received)
+            await asyncio.sleep(0.002)
+
+    watcher = asyncio.create_task(watch())
+    start = time.perf_counter()
+    count = int(rate * seconds)
+    tasks = []
+    for i in range(count):
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(write(db, tenant, queue, enqueue=True)))
+    for notice_id, at in await asyncio.gather(*tasks):
+        committed[notice_id] = at
+    deadline = time.perf_counter() + 30
+    while len(received) < count and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    watcher.cancel()
+    return sorted(received[n] - committed[n] for n in committed if n in received)
+
+
+async def throughput(db, tenant, queue, esms, backlog: int) -> float:
+    ids = [(await write(db, tenant, queue, enqueue=False))[0] for _ in range(backlog)]
+    before = len(esms.received)
+    await asyncio.gather(*(enqueue_delivery(queue, str(tenant), n, "tinh-bench") for n in ids))
+    while len(esms.received) < before + 1:
+        await asyncio.sleep(0.001)
+    started = time.perf_counter()
+    deadline = started + 300
+    while len(esms.received) < before + backlog and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    return (len(esms.received) - before) / (time.perf_counter() - started)
+
+
+async def ceiling(esms: EsmsStandIn, seconds: float = 5.0) -> float:
+    body = {
+        "ApiKey": esms.api_key,
+        "SecretKey": esms.secret_key,
+        "Phone": "0912345678",
+        "Content": "Ho so TT.X-261127-0001 da co ket qua",
+        "Brandname": "UBND TT",
+        "SmsType": "2",
+        "IsUnicode": "0",
+    }
+    url = esms.base_url + EsmsStandIn.PATH
+    done = 0
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(limits=limits) as http:
+        end = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal done
+            while time.perf_counter() < end:
+                await http.post(url, json={**body, "RequestId": uuid.uuid4().hex})
+                done += 1
+
+        await asyncio.gather(*(client() for _ in range(100)))
+    return done / seconds
+
+
+def pct(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+async def measure(url: str, args: argparse.Namespace, tmp: Path) -> tuple[list, float, float]:
+    async with EsmsStandIn(brandnames=["UBND TT"]) as esms:
+        tenant = await onboard(url, esms, tmp)
+        queue_name = f"motcua:bench:{uuid.uuid4().hex[:6]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")} | {
+            "MOTCUA_DATABASE_URL": url,
+            "MOTCUA_REDIS_URL": REDIS,
+            "MOTCUA_QUEUE_NAME": queue_name,
+            "MOTCUA_SECRET_KEYS": Fernet.generate_key().decode(),
+            "MOTCUA_LOG_LEVEL": "WARNING",
+        }
+        worker = subprocess.Popen([MOTCUA, "worker"], env=env, stderr=subprocess.DEVNULL)
+        db = Database(url, role="motcua_app", pool_size=20)
+        queue = await connect(REDIS, queue_name)
+        try:
+            await asyncio.sleep(2)  # the worker connects
+            lat = await latency(db, tenant, queue, esms, args.rate, args.seconds)
+            rate = await throughput(db, tenant, queue, esms, args.backlog)
+            top = await ceiling(esms)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            await queue.aclose()
+            await db.dispose()
+    return lat, rate, top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--backlog", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, fresh_database("motcua_bench_notices") as url:
+        lat, rate, top = asyncio.run(measure(url, args, Path(tmp)))
+    sent = int(args.rate * args.seconds)
+    print(
+        f"latency, commit → stand-in, {args.rate:.0f} notices/s for {args.seconds:.0f} s: "
+        f"p50 {pct(lat, 0.5):6.1f} ms   p95 {pct(lat, 0.95):6.1f} ms   "
+        f"mean {statistics.fmean(lat) * 1000:6.1f} ms   delivered {len(lat)}/{sent}   "
+        "(target p95 < 1000 ms)"
+    )
+    print(
+        f"sustained delivery, one worker process, backlog {args.backlog}: {rate:7.0f} "
+        "notices/s   (target 1,000/s)"
+    )
+    print(f"the stand-in's own ceiling, 100 clients straight to it: {top:7.0f} requests/s")
+
+
+if __name__ == "__main__":
+    main()
