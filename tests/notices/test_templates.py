@@ -116,3 +116,12 @@ async def test_staff_see_figures_per_channel(office, worker, client):
 
     console = await settle(counted)
     assert console["sent_within_10s"] == 1.0
+
+
+def test_a_field_a_plugin_marks_secret_must_be_an_env_reference():
+    from motcua.notices.channels import secret_problems
+
+    assert secret_problems({"flaky": {"passphrase": "env:TT_FLAKY"}}, "channels") == []
+    assert secret_problems({"flaky": {"passphrase": "open sesame"}}, "channels") == [
+        ("channels.flaky.passphrase", "is a secret: write it as env:VARIABLE, never in clear")
+    ]

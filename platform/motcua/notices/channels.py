@@ -8,28 +8,49 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.notices.channel import discover, secret_fields
 from motcua.notices.models import ChannelSetting
 
 # Setting names that hold credentials; their values must be env:VAR references.
 SECRET_NAME = re.compile(r"secret|password|token|api_key|private_key")
 ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]*")
+IN_CLEAR = "is a secret: write it as env:VARIABLE, never in clear"
 
 
 def secret_problems(settings: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
-    """(setting, message) for every secret written in clear, at any depth."""
+    """(setting, message) for every secret written in clear, at any depth: by its name, and
+    for installed plugins also by the fields their settings type marks as secret."""
+    problems = _by_name(settings, prefix)
+    if prefix == "channels":
+        plugins = discover()
+        for channel, table in settings.items():
+            if channel in plugins and isinstance(table, dict):
+                problems += [
+                    (f"{prefix}.{channel}.{name}", IN_CLEAR)
+                    for name in sorted(secret_fields(plugins[channel].settings_type))
+                    if name in table
+                    and not _is_reference(table[name])
+                    and (f"{prefix}.{channel}.{name}", IN_CLEAR) not in problems
+                ]
+    return problems
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and ENV_REFERENCE.fullmatch(value) is not None
+
+
+def _by_name(settings: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for name, value in settings.items():
         where = f"{prefix}.{name}"
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, dict):
-                    problems += secret_problems(item, f"{where}[{i}]")
+                    problems += _by_name(item, f"{where}[{i}]")
         elif isinstance(value, dict):
-            problems += secret_problems(value, where)
-        elif SECRET_NAME.search(name.lower()) and not (
-            isinstance(value, str) and ENV_REFERENCE.fullmatch(value)
-        ):
-            problems.append((where, "is a secret: write it as env:VARIABLE, never in clear"))
+            problems += _by_name(value, where)
+        elif SECRET_NAME.search(name.lower()) and not _is_reference(value):
+            problems.append((where, IN_CLEAR))
     return problems
 
 

@@ -18,6 +18,7 @@ from motcua.notices.channel import (
     RawRequest,
     Receipt,
     Rendered,
+    Secret,
     SendContext,
     Sent,
 )
@@ -26,6 +27,7 @@ from motcua.notices.channel import (
 class FlakySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     fail_times: int = 0  # temporary failures before each notice goes through
     hook_token: str = ""
+    passphrase: Secret = ""  # marked secret though its name does not say so
 
 
 class FlakyChannel(Channel):
