@@ -8,6 +8,7 @@ Statuses only move forward: created → sending → sent → delivered, or faile
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -66,6 +67,7 @@ class Next:
 
     at: datetime | None = None
     held: bool = False  # held back by a limit: the same attempt, later
+    notice: Notice | None = None  # as the attempt left it (None: nothing was claimed)
 
 
 class Deliverer:
@@ -100,7 +102,7 @@ class Deliverer:
             if not await self._still_wanted(session, notice):
                 notice.status = "cancelled"
                 await session.commit()
-                return Next()
+                return Next(notice=notice)
             channel = notice.channel or ""
             setting = await session.get(ChannelSetting, (tenant_id, channel))
             later = await self._held_back(session, notice, setting)
@@ -109,7 +111,7 @@ class Deliverer:
                 notice.attempts -= 1  # not an attempt: nothing was sent
                 notice.channel_attempts -= 1
                 await session.commit()
-                return Next(at=later, held=True)
+                return Next(at=later, held=True, notice=notice)
             rendered = await self._render(session, notice, channel)
             await session.commit()  # the connection goes back to the pool before the send
 
@@ -282,7 +284,7 @@ class Deliverer:
             else:
                 next_step = self._fail_over(row, channel, failure, now)
             await session.commit()
-        return next_step
+        return dataclasses.replace(next_step, notice=row)
 
     def _fail_over(
         self, row: Notice, channel: str, failure: DeliveryFailure | None, now: datetime
