@@ -71,6 +71,9 @@ def test_serve_starts_embedded_servers_becomes_ready_and_stops_cleanly(tmp_path)
         )
         assert tenants.status_code == 200
         assert [t["slug"] for t in tenants.json()["items"]] == ["tinh-thu"]
+        # Public tracking, rate limited through the embedded Redis's unix socket.
+        missing = httpx.get(f"http://127.0.0.1:{port}/t/tinh-thu/api/v1/track/TT-000000-0001")
+        assert missing.status_code == 404
     finally:
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=60)

@@ -20,6 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.types import HTTPScope
+from redis.asyncio import Redis
 
 from motcua.auth.routes import TenantKeys, provide_keys
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
@@ -147,8 +148,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         response_cache_config=_response_cache(settings.response_cache_seconds),
         template_config=template_config(),
         stores={
-            "rate_limit": RedisStore.with_client(
-                url=settings.redis_url, namespace=f"{settings.queue_name}:rate"
+            # From our own client: with_client() mishandles unix:// (the embedded Redis).
+            "rate_limit": RedisStore(
+                redis=Redis.from_url(settings.redis_url),
+                namespace=f"{settings.queue_name}:rate",
             )
         },
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
