@@ -93,7 +93,7 @@ def settings(database_url: str, servers: tuple[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 async def db(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings.database_url or "", role=settings.database_role, pool_size=5)
+    database = Database.for_settings(settings, pool_size=5)
     yield database
     await database.dispose()
 

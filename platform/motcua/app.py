@@ -82,9 +82,7 @@ def _provide_queue(state: State) -> ArqRedis:
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     assert settings.database_url and settings.redis_url, "resolve addresses before create_app"
-    db = Database(
-        settings.database_url, role=settings.database_role, pool_size=settings.database_pool_size
-    )
+    db = Database.for_settings(settings)
     directory = TenantDirectory(db)
 
     @contextlib.asynccontextmanager

@@ -41,11 +41,7 @@ def build_worker(
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["db"] = Database(
-            settings.database_url or "",
-            role=settings.database_role,
-            pool_size=settings.database_pool_size,
-        )
+        ctx["db"] = Database.for_settings(settings)
         ctx["http"] = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=5.0),
             # httpx slows down sharply with many connections in one pool: few, kept alive.

@@ -87,4 +87,4 @@ async def list_keys(settings: Settings, *, tenant: str | None) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    return Database(settings.database_url or "", role=settings.database_role, pool_size=1)
+    return Database.for_settings(settings, pool_size=1)

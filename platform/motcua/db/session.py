@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 from motcua.db.base import TenantOwned
+from motcua.settings import Settings
 
 TENANT_SETTING = "motcua.tenant_id"
 _SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
@@ -67,6 +68,16 @@ class Database:
 
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=TenantScopedSession
+        )
+
+    @classmethod
+    def for_settings(cls, settings: Settings, pool_size: int | None = None) -> Database:
+        """The service's database as the settings describe it (addresses resolved)."""
+        assert settings.database_url, "resolve the database address first"
+        return cls(
+            settings.database_url,
+            role=settings.database_role,
+            pool_size=pool_size or settings.database_pool_size,
         )
 
     def tenant_session(self, tenant_id: uuid.UUID) -> AsyncSession:

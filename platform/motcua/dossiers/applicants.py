@@ -39,10 +39,3 @@ def check_id_number(raw: str) -> str:
     if not _ID_NUMBER.fullmatch(number):
         raise ValueError("must be a 12-digit citizen ID, a 9-digit ID or a passport number")
     return number
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """For pages a stranger may see: '+84912345678' → '+84 91x xxx 678'."""
-    if not phone:
-        return None
-    return f"{phone[:5]}x xxx {phone[-3:]}"

@@ -155,8 +155,11 @@ class Deliverer:
             return None
         now = datetime.now(UTC)
         tenant_id = session.info["tenant_id"]
-        timezone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
-        zone = timezone or "Asia/Ho_Chi_Minh"
+        zone = "Asia/Ho_Chi_Minh"
+        if notice.lane == "bulk" or setting.per_day is not None:  # only these need local time
+            zone = (
+                await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id)) or zone
+            )
         if notice.lane == "bulk":
             quiet_end = end_of_quiet_hours(setting.quiet_hours, zone, now)
             if quiet_end is not None:

@@ -18,7 +18,7 @@ from motcua.tenancy.service import TenantService
 
 @asynccontextmanager
 async def _tenants(settings: Settings) -> AsyncIterator[TenantService]:
-    db = Database(settings.database_url or "", role=settings.database_role, pool_size=2)
+    db = Database.for_settings(settings, pool_size=2)
     try:
         yield TenantService(db)
     finally:
