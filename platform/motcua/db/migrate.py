@@ -28,7 +28,7 @@ def alembic_config(database_url: str, app_role: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, app_role: str, revision: str = "head") -> None:
+def upgrade(database_url: str, app_role: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url, app_role), revision)
 
 
