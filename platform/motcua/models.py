@@ -1,8 +1,10 @@
 """Imports every domain's models, so the metadata is complete for migrations and checks."""
 
+from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.auth.models import ApiKey
 from motcua.calendar.models import CalendarDay
 from motcua.catalog.models import Agency, Procedure, ProcedureAgency
+from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent, ThreadMessage
 from motcua.dossiers.models import Dossier, DossierCounter, DossierEvent, IdempotentRequest, Rating
 from motcua.notices.models import (
     ChannelSetting,
@@ -16,7 +18,9 @@ from motcua.tenancy.models import Tenant, TenantDomain
 __all__ = [
     "Agency",
     "ApiKey",
+    "AuditEvent",
     "CalendarDay",
+    "ChatCitizen",
     "ChannelSetting",
     "ChannelToken",
     "Dossier",
@@ -26,9 +30,13 @@ __all__ = [
     "Notice",
     "NoticeAttempt",
     "NoticeTemplate",
+    "PlatformAuditEvent",
     "Procedure",
+    "QuestionThread",
     "ProcedureAgency",
     "Rating",
+    "ReceivedEvent",
     "Tenant",
     "TenantDomain",
+    "ThreadMessage",
 ]

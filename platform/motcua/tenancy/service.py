@@ -120,7 +120,9 @@ class TenantService:
         async with self.db.tenant_session(tenant.id) as session:
             # Children before parents, inside the tenant's own scope.
             for table in reversed(Base.metadata.sorted_tables):
-                if table in owned:
+                # An append-only table goes with the tenant row (ON DELETE CASCADE, run as
+                # its owner): the application role may not delete from it.
+                if table in owned and not table.info.get("append_only"):
                     result = await session.execute(delete(table))
                     deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
             # The tenant row last: its domains and keys go with it (ON DELETE CASCADE).
