@@ -107,6 +107,7 @@ def keys_create(args: argparse.Namespace, settings: Settings) -> int:
                 role=args.role,
                 name=args.name,
                 test=args.test,
+                agency=args.agency,
             )
         )
 
@@ -195,8 +196,13 @@ def _parser() -> argparse.ArgumentParser:
     owner = p.add_mutually_exclusive_group(required=True)
     owner.add_argument("--tenant", metavar="SLUG", help="the province the key belongs to")
     owner.add_argument("--platform", action="store_true", help="an operator key")
-    p.add_argument("--role", choices=["admin", "officer", "integration", "operator"])
+    p.add_argument("--role", choices=["admin", "officer", "viewer", "integration", "operator"])
     p.add_argument("--name", default="", help="what the key is for")
+    p.add_argument(
+        "--agency",
+        metavar="CODE",
+        help="an officer's or viewer's agency: the key acts on it and the agencies below it",
+    )
     p.add_argument(
         "--test",
         action="store_true",

@@ -39,6 +39,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # front and keeps the old ones until everything is re-encrypted. Unset in development: a
     # key is made under data_dir.
     secret_keys: tuple[str, ...] = ()
+    # Keys that sign staff sessions (HMAC), newest first (comma-separated): the first signs,
+    # all verify. Unset in development: a key is made under data_dir.
+    session_keys: tuple[str, ...] = ()
+    # Platform operators sign in at the platform's own OpenID provider; the ID token must
+    # carry operator_oidc_role_value in the claim operator_oidc_role_claim.
+    operator_oidc_issuer: str = ""
+    operator_oidc_client_id: str = ""
+    operator_oidc_client_secret: str = ""
+    operator_oidc_role_claim: str = "roles"
+    operator_oidc_role_value: str = "operator"
     # Public catalogue answers are cached in each process this long; 0 turns caching off.
     response_cache_seconds: int = 60
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -53,6 +63,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("max_body_bytes must be at least 1024")
         if self.environment == "production" and not self.secret_keys:
             raise ValueError("secret_keys must be set in production")
+        if self.environment == "production" and not self.session_keys:
+            raise ValueError("session_keys must be set in production")
+        if any(len(key) < 32 for key in self.session_keys):
+            raise ValueError("each of session_keys must have at least 32 characters")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.database_role):
             raise ValueError("database_role must be a plain lower-case SQL identifier")
         if self.database_pool_size < 1:
@@ -71,7 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _FIELDS = msgspec.structs.fields(Settings)
-_LISTS = {"platform_hosts", "secret_keys"}
+_LISTS = {"platform_hosts", "secret_keys", "session_keys"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

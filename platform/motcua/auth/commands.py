@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import uuid
 
 from motcua.auth.models import Role
 from motcua.auth.service import TENANT_ROLES, KeyService
+from motcua.catalog.service import CatalogService
 from motcua.db import Database
-from motcua.errors import Problem
+from motcua.errors import NotFound, Problem
 from motcua.settings import Settings
 from motcua.tenancy.service import TenantService
 
@@ -20,6 +22,7 @@ async def create_key(
     role: str | None,
     name: str,
     test: bool = False,
+    agency: str | None = None,
 ) -> int:
     chosen = Role(role) if role else (Role.OPERATOR if platform else None)
     if chosen is None:
@@ -28,7 +31,7 @@ async def create_key(
     if platform != (chosen is Role.OPERATOR) or (tenant and chosen not in TENANT_ROLES):
         print(
             "motcua: --platform keys have the role 'operator'; tenant keys one of "
-            "admin, officer, integration",
+            "admin, officer, viewer, integration",
             file=sys.stderr,
         )
         return 2
@@ -36,8 +39,10 @@ async def create_key(
     try:
         async with db.platform_session() as session:
             tenant_id = (await TenantService(db).get(session, tenant)).id if tenant else None
+            if agency and tenant_id:
+                await _check_agency(db, tenant_id, agency)
             key, plaintext = await KeyService(session).create(
-                role=chosen, tenant_id=tenant_id, name=name, test=test
+                role=chosen, tenant_id=tenant_id, name=name, test=test, agency_code=agency
             )
             await session.commit()
     except Problem as exc:
@@ -82,8 +87,15 @@ async def list_keys(settings: Settings, *, tenant: str | None) -> int:
         await db.dispose()
     for key in keys:
         state = f"revoked {key.revoked_at:%d/%m/%Y}" if key.revoked_at else "active"
-        print(f"{key.id}  {key.role.value:<12} {state:<20} {key.name}")
+        scope = f"agency {key.agency_code}" if key.agency_code else ""
+        print(f"{key.id}  {key.role.value:<12} {state:<20} {scope:<20} {key.name}".rstrip())
     return 0
+
+
+async def _check_agency(db: Database, tenant_id: uuid.UUID, code: str) -> None:
+    async with db.tenant_session(tenant_id) as session:
+        if not await CatalogService(session).active_agency(code):
+            raise NotFound(f"The province has no active agency '{code}'.")
 
 
 def _database(settings: Settings) -> Database:

@@ -1,7 +1,14 @@
-"""Guards: every staff, integration and platform route names the roles it admits."""
+"""Guards: every staff, integration and platform route names the roles it admits.
+
+A caller shows either an API key (``Authorization: Bearer mc_…``) or the platform's own
+session token, as a Bearer token or in the HttpOnly session cookie. A request that rides on
+the cookie and changes something must echo the CSRF cookie in ``X-CSRF-Token``: another
+site can make the browser send the cookie, never read it.
+"""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,35 +16,95 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from motcua.auth.models import Role
-from motcua.auth.service import KeyService, Principal, recently_seen
+from motcua.auth.service import KEY_PREFIX, KeyService, Principal, recently_seen
+from motcua.auth.tokens import revoked_key, signer_for
 from motcua.errors import Forbidden, NotFound, Unauthorized
 from motcua.state import services
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
+SESSION_COOKIE = "motcua_session"
+REFRESH_COOKIE = "motcua_refresh"
+CSRF_COOKIE = "motcua_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("This route needs an API key: Authorization: Bearer <key>.")
-    principal = recently_seen.get(token.strip())
+
+async def _key_principal(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal:
+    principal = recently_seen.get(token)
     if principal is None:
         async with services(connection).db.platform_session() as session:
-            principal = await KeyService(session).authenticate(token.strip())
+            principal = await KeyService(session).authenticate(token)
         if principal is not None:
-            recently_seen.put(token.strip(), principal)
+            recently_seen.put(token, principal)
     if principal is None:
         raise Unauthorized("The API key is unknown or revoked.")
+    return principal
+
+
+async def _session_principal(
+    connection: ASGIConnection[Any, Any, Any, Any], token: str
+) -> Principal:
+    found = services(connection)
+    principal = signer_for(found.settings).verify(token)
+    if principal is None:
+        raise Unauthorized("The session is invalid or has expired; sign in again.")
+    if principal.session_id and await found.queue.exists(
+        revoked_key(found.settings, principal.session_id)
+    ):
+        raise Unauthorized("This session has been signed out; sign in again.")
+    return principal
+
+
+def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return str(connection.scope.get("method", "GET"))
+
+
+def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    if _method(connection) in SAFE_METHODS:
+        return
+    expected = connection.cookies.get(CSRF_COOKIE, "")
+    sent = connection.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise Forbidden(
+            "A signed-in browser request that changes something must send the "
+            "motcua_csrf cookie's value in the X-CSRF-Token header."
+        )
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """Who is calling, from an API key or a session; kept on connection.state.principal."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if token.startswith(KEY_PREFIX + "_"):
+            principal = await _key_principal(connection, token)
+        else:
+            principal = await _session_principal(connection, token)
+    elif cookie := connection.cookies.get(SESSION_COOKIE):
+        principal = await _session_principal(connection, cookie)
+        _check_csrf(connection)
+    else:
+        raise Unauthorized(
+            "This route needs an API key (Authorization: Bearer <key>) or a signed-in session."
+        )
     connection.state.principal = principal
     return principal
 
 
+def admits(principal: Principal, admitted: frozenset[Role], method: str) -> bool:
+    """Whether the role opens the route. A viewer reads what an officer reads."""
+    if principal.role in admitted:
+        return True
+    return principal.role is Role.VIEWER and Role.OFFICER in admitted and method in SAFE_METHODS
+
+
 def requires(*roles: Role) -> Guard:
-    """Admit a key of one of these roles, belonging to the route's tenant."""
+    """Admit a caller of one of these roles, belonging to the route's tenant."""
     admitted = frozenset(roles)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = await _principal(connection)
+        principal = await authenticate(connection)
         slug = connection.path_params.get("slug")
         if slug is not None:
             tenant = await services(connection).directory.by_slug(slug)
@@ -47,7 +114,7 @@ def requires(*roles: Role) -> Guard:
                 raise Forbidden("This key does not belong to this province.")
             if tenant.suspended:
                 raise Forbidden("This province is suspended; staff routes are closed.")
-        if principal.role not in admitted:
+        if not admits(principal, admitted, _method(connection)):
             allowed = ", ".join(sorted(admitted))
             raise Forbidden(f"This route is for the roles: {allowed}.")
 

@@ -15,6 +15,7 @@ from motcua.db import Base
 class Role(enum.StrEnum):
     ADMIN = "admin"
     OFFICER = "officer"
+    VIEWER = "viewer"  # reads what an officer reads, changes nothing
     INTEGRATION = "integration"
     OPERATOR = "operator"  # platform operators only
 
@@ -34,5 +35,7 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     # A test key's dossiers send their notices to the simulator, never to a citizen.
     test: Mapped[bool] = mapped_column(default=False)
+    # An officer's or viewer's key may be narrowed to an agency and the agencies below it.
+    agency_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]

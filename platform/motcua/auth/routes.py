@@ -13,7 +13,9 @@ from motcua.auth.guards import requires
 from motcua.auth.models import ApiKey, Role
 from motcua.auth.schemas import CreatedKey, KeyIn, KeyList, KeyOut
 from motcua.auth.service import KeyService
+from motcua.catalog.service import CatalogService
 from motcua.db import Database
+from motcua.errors import Invalid
 from motcua.tenancy.directory import TenantRef
 
 
@@ -29,6 +31,7 @@ def _out(key: ApiKey) -> KeyOut:
         id=key.id,
         role=key.role.value,
         name=key.name,
+        agency_code=key.agency_code,
         created_at=key.created_at,
         revoked_at=key.revoked_at,
     )
@@ -51,9 +54,12 @@ class TenantKeys(Controller):
         data: JSONBody[KeyIn],
         tenant: NamedDependency[TenantRef],
         keys: NamedDependency[KeyService],
+        catalog: NamedDependency[CatalogService],
     ) -> CreatedKey:
+        if data.agency_code is not None and not await catalog.active_agency(data.agency_code):
+            raise Invalid(f"The province has no active agency '{data.agency_code}'.")
         key, plaintext = await keys.create(
-            role=Role(data.role), tenant_id=tenant.id, name=data.name
+            role=Role(data.role), tenant_id=tenant.id, name=data.name, agency_code=data.agency_code
         )
         return CreatedKey(**msgspec.structs.asdict(_out(key)), key=plaintext)
 

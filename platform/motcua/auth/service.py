@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,23 +18,39 @@ from motcua.auth.models import ApiKey, Role
 from motcua.errors import Invalid, NotFound
 
 KEY_PREFIX = "mc"
-TENANT_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.INTEGRATION})
+TENANT_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.VIEWER, Role.INTEGRATION})
+# Roles a key may carry with an agency: the agency narrows what it may act on.
+AGENCY_ROLES = frozenset({Role.OFFICER, Role.VIEWER})
+
+Kind = Literal["key", "staff", "operator"]
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the key's id, its province (None for an operator) and its role."""
+    """Who is calling, whatever the way in: an API key, a signed-in staff member of a
+    province, or a signed-in platform operator."""
 
-    key_id: str
-    tenant_id: uuid.UUID | None
+    kind: Kind
+    # Stable across renames, for the audit log: "key:<id>", "staff:<uuid>", "operator:<uuid>".
+    subject: str
+    tenant_id: uuid.UUID | None  # None for the platform's operators
     role: Role
-    name: str = ""
-    test: bool = False
+    display: str = ""  # the name staff see on the timeline
+    # An officer's (or viewer's) agency: they act on it and the agencies below it.
+    # None: the whole province.
+    agency_code: str | None = None
+    test: bool = False  # a test key: its dossiers' notices go to the simulator
+    # The sign-in session a token belongs to (None for keys): sign-out revokes it.
+    session_id: str | None = None
 
     @property
     def actor(self) -> str:
-        """Who, as the timeline and the audit write it."""
-        return self.name or f"key {self.key_id}"
+        """Who, as the timeline writes it."""
+        return self.display or self.subject
+
+    @property
+    def key_id(self) -> str | None:
+        return self.subject.removeprefix("key:") if self.kind == "key" else None
 
 
 class RecentKeys:
@@ -58,7 +75,7 @@ class RecentKeys:
         self._seen[_hash(token)] = (principal, time.monotonic() + self.TTL)
 
     def forget(self, key_id: str) -> None:
-        self._seen = {k: v for k, v in self._seen.items() if v[0].key_id != key_id}
+        self._seen = {k: v for k, v in self._seen.items() if v[0].subject != f"key:{key_id}"}
 
 
 recently_seen = RecentKeys()
@@ -81,7 +98,13 @@ class KeyService:
         self.session = session
 
     async def create(
-        self, *, role: Role, tenant_id: uuid.UUID | None, name: str = "", test: bool = False
+        self,
+        *,
+        role: Role,
+        tenant_id: uuid.UUID | None,
+        name: str = "",
+        test: bool = False,
+        agency_code: str | None = None,
     ) -> tuple[ApiKey, str]:
         """Store a new key; the plaintext is returned once and never kept."""
         if (role is Role.OPERATOR) != (tenant_id is None):
@@ -90,6 +113,8 @@ class KeyService:
         secret = secrets.token_urlsafe(32)
         if test and role is not Role.INTEGRATION:
             raise Invalid("Only integration keys can be test keys.")
+        if agency_code is not None and role not in AGENCY_ROLES:
+            raise Invalid("Only officer and viewer keys belong to an agency.")
         key = ApiKey(
             id=key_id,
             secret_hash=_hash(secret),
@@ -97,6 +122,7 @@ class KeyService:
             role=role,
             name=name,
             test=test,
+            agency_code=agency_code,
         )
         self.session.add(key)
         await self.session.flush()
@@ -129,5 +155,11 @@ class KeyService:
         if not hmac.compare_digest(key.secret_hash, _hash(parts[1])):
             return None
         return Principal(
-            key_id=key.id, tenant_id=key.tenant_id, role=key.role, name=key.name, test=key.test
+            kind="key",
+            subject=f"key:{key.id}",
+            tenant_id=key.tenant_id,
+            role=key.role,
+            display=key.name or f"key {key.id}",
+            agency_code=key.agency_code,
+            test=key.test,
         )
