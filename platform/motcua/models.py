@@ -2,6 +2,7 @@
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.auth.models import ApiKey
+from motcua.broadcasts.models import Area, Broadcast, Subscription, Topic
 from motcua.calendar.models import CalendarDay
 from motcua.catalog.models import Agency, Procedure, ProcedureAgency
 from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent, ThreadMessage
@@ -18,6 +19,8 @@ from motcua.tenancy.models import Tenant, TenantDomain
 __all__ = [
     "Agency",
     "ApiKey",
+    "Area",
+    "Broadcast",
     "AuditEvent",
     "CalendarDay",
     "ChatCitizen",
@@ -35,8 +38,10 @@ __all__ = [
     "QuestionThread",
     "ProcedureAgency",
     "Rating",
+    "Subscription",
     "ReceivedEvent",
     "Tenant",
     "TenantDomain",
+    "Topic",
     "ThreadMessage",
 ]

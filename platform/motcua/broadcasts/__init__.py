@@ -1,0 +1,1 @@
+"""Topics, areas, citizens' subscriptions, and the province's broadcasts to them."""
