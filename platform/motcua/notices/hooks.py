@@ -1,7 +1,9 @@
 """Inbound webhooks of a channel: verified as the provider documents, answered fast.
 
 Delivery receipts are handed to the worker; a receipt for a notice whose send is not yet
-recorded waits there and is tried again for a few minutes.
+recorded waits there and is tried again for a few minutes. Citizens' events (messages,
+follows, shared phones) are stored first, then handled by the worker (conversations/).
+A call that fails verification writes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import msgspec
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.conversations.inbound import store_events
 from motcua.db import Database
 from motcua.errors import NotFound, Unauthorized, Unavailable
 from motcua.notices.channel import DeliveryFailure, RawRequest, discover, resolve_settings
@@ -29,8 +32,9 @@ async def receive_hook(
     tenant_id: uuid.UUID,
     channel: str,
     raw: RawRequest,
-) -> int:
-    """Check and take in one webhook call; answer how many receipts it carried."""
+    slug: str = "",
+) -> tuple[int, int]:
+    """Check and take in one webhook call; answer (receipts it carried, new events)."""
     plugin_type = discover().get(channel)
     setting = await session.get(ChannelSetting, (tenant_id, channel))
     if plugin_type is None or setting is None:
@@ -44,6 +48,8 @@ async def receive_hook(
     if not plugin.verify(raw, settings):
         raise Unauthorized("The webhook's signature does not check out.")
     receipts = plugin.parse_receipts(raw, settings)
+    # Stored in the request's transaction; the worker is asked only after it commits.
+    events = await store_events(session, slug, channel, plugin.parse(raw, settings))
     for receipt in receipts:
         try:
             await queue.enqueue_job(
@@ -52,4 +58,4 @@ async def receive_hook(
         except Exception:  # Redis down: apply it here, once
             log.warning("receipt applied inline", exc_info=True)
             await apply_receipt(db, tenant_id, receipt)
-    return len(receipts)
+    return len(receipts), events

@@ -54,8 +54,11 @@ async def write_notices(
     dossier_code: str | None,
     test: bool,
     lane: str = "dossier",
+    channels: list[str] | None = None,  # only these: a chat reply goes back where it came from
 ) -> list[Notice]:
     plan, own = await channel_plan(session, to)
+    if channels is not None:
+        plan, own = [n for n in plan if n in channels], [n for n in own if n in channels]
     recipient = {k: v for k, v in msgspec.structs.asdict(to).items() if v}
     notices = []
     for channels in ([plan] if plan else []) + [[name] for name in own]:

@@ -19,6 +19,7 @@ from motcua.notices.channel import (
     Channel,
     DeliveryFailure,
     FailureKind,
+    InboundEvent,
     RawRequest,
     Receipt,
     Rendered,
@@ -26,7 +27,7 @@ from motcua.notices.channel import (
     Sent,
 )
 
-from . import esms, speedsms
+from . import esms, inbound, speedsms
 from .gateway import Outgoing
 from .gsm import fold_diacritics, is_gsm
 from .phones import subscriber_number
@@ -126,11 +127,18 @@ class SmsChannel(Channel):
         raise self._exhausted(settings.providers, failures)
 
     def verify(self, request: RawRequest, settings: SmsSettings) -> bool:
-        """eSMS signs nothing: the CallbackUrl carries the tenant's token, and it must match."""
+        """eSMS signs nothing: the CallbackUrl (and the address incoming texts are forwarded
+        to) carries the tenant's token, and it must match; a text must also be recent."""
         if not settings.callback_token:
             return False
         token = request.query.get("token", "")
-        return hmac.compare_digest(token.encode(), settings.callback_token.encode())
+        if not hmac.compare_digest(token.encode(), settings.callback_token.encode()):
+            return False
+        return inbound.is_fresh(request.query)
+
+    def parse(self, request: RawRequest, settings: SmsSettings) -> list[InboundEvent]:
+        """A text a citizen sent to the province's number (eSMS's MO forward)."""
+        return inbound.inbound_events(request.query)
 
     def parse_receipts(self, request: RawRequest, settings: SmsSettings) -> list[Receipt]:
         """eSMS's delivery report: a GET to the CallbackUrl once the message is finished."""

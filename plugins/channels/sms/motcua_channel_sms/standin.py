@@ -38,8 +38,10 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
@@ -278,6 +280,27 @@ class EsmsStandIn(GatewayStandIn):
         url = httpx.URL(sms.callback_url).copy_merge_params(report)
         async with httpx.AsyncClient() as client:
             return await client.get(url)
+
+    def incoming_text(
+        self,
+        sender: str,
+        content: str,
+        *,
+        smsid: str | None = None,
+        received: datetime | None = None,
+        service_number: str = "8079",
+    ) -> dict[str, str]:
+        """The query eSMS forwards a citizen's text (MO) with: add the tenant's `token` and
+        GET it on /t/{slug}/hooks/sms. `sender` as eSMS writes it, 84…."""
+        moment = (received or datetime.now(UTC)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        return {
+            "sender": sender,
+            "content": content,
+            "serviceNumber": service_number,
+            "keyword": content.split()[0] if content.split() else "",
+            "smsid": smsid or uuid.uuid4().hex,
+            "receiverTime": moment.strftime("%Y%m%d%H%M%S"),
+        }
 
     def _route(self) -> Any:
         @post(self.PATH, status_code=200)

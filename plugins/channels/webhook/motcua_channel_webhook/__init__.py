@@ -15,11 +15,13 @@ from motcua.notices.channel import (
     Channel,
     DeliveryFailure,
     FailureKind,
+    InboundEvent,
     RawRequest,
     Rendered,
     SendContext,
     Sent,
 )
+from motcua_channel_webhook.inbound import inbound_events
 from motcua_channel_webhook.settings import WebhookSettings
 from motcua_channel_webhook.signature import (
     SIGNATURE_HEADER,
@@ -109,6 +111,10 @@ class WebhookChannel(Channel):
             request.body,
             request.headers.get(SIGNATURE_HEADER.lower()),
         )
+
+    def parse(self, request: RawRequest, settings: WebhookSettings) -> list[InboundEvent]:
+        """A citizen's message the province's own system passes on (see inbound.py)."""
+        return inbound_events(request.body)
 
 
 def failure_kind(status: int) -> FailureKind:

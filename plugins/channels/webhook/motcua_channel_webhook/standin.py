@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import random
 import socket
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,12 @@ import uvicorn
 from litestar import Litestar, Request, post
 from litestar.response import Response
 
-from motcua_channel_webhook.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from motcua_channel_webhook.signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+    verify_signature,
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,18 @@ class WebhookReceiver:
     def channel_settings(self) -> dict[str, Any]:
         """A `[channels.webhook]` table pointing at this receiver."""
         return {"url": self.url, "secret": self.secret}
+
+    def signed_message(
+        self, message: dict[str, Any], *, timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """(body, headers) the province's system would post on /t/{slug}/hooks/webhook."""
+        body = msgspec.json.encode(message)
+        stamp = int(time.time()) if timestamp is None else timestamp
+        return body, {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: str(stamp),
+            SIGNATURE_HEADER: sign(self.secret, stamp, body),
+        }
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1; `base_url` is set when this returns."""

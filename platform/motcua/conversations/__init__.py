@@ -1,0 +1,1 @@
+"""Citizens in the chat: inbound events, chat identities, commands, question threads."""
