@@ -22,6 +22,9 @@ from litestar.stores.redis import RedisStore
 from litestar.types import HTTPScope
 from redis.asyncio import Redis
 
+from motcua.audit.routes import PlatformAudit, TenantAudit
+from motcua.audit.trail import AuditScope, begin_request
+from motcua.auth.guards import public
 from motcua.auth.routes import TenantKeys, provide_keys
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.db import Database
@@ -31,6 +34,8 @@ from motcua.logs import RequestLogging
 from motcua.notices.routes import Hooks, Notices, provide_notices
 from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
+from motcua.security.headers import SecurityHeaders
+from motcua.security.limits import rate_limits
 from motcua.settings import Settings
 from motcua.state import Services
 from motcua.tenancy.directory import TenantDirectory
@@ -48,12 +53,15 @@ TENANT_ROUTES: list[Any] = [
     Tracking,
     Notices,
     Hooks,
+    TenantAudit,
 ]
 
 
 class Metrics(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    # Scraped inside the cluster; the ingress does not route it (docs/security.md).
+    opt = public
 
 
 def _tenant_label(request: Request[Any, Any, Any]) -> str:
@@ -123,6 +131,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             readyz,
             Metrics,
             PlatformTenants,
+            PlatformAudit,
             static_files,
             Router(path=TENANT_PREFIX, route_handlers=TENANT_ROUTES),
         ],
@@ -141,7 +150,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[prometheus.middleware],
+        middleware=[prometheus.middleware, AuditScope, *rate_limits(settings)],
+        before_request=begin_request,
         request_max_body_size=settings.max_body_bytes,
         response_cache_config=_response_cache(settings.response_cache_seconds),
         template_config=template_config(),
@@ -167,7 +177,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         debug=False,
     )
     # Outside Litestar's router: requests are rewritten by host and logged before routing.
-    app.asgi_handler = HostRouting(
-        RequestLogging(app.asgi_handler), directory, set(settings.platform_hosts)
+    app.asgi_handler = SecurityHeaders(
+        HostRouting(RequestLogging(app.asgi_handler), directory, set(settings.platform_hosts)),
+        tls=settings.public_base_url.startswith("https://"),
     )
     return app

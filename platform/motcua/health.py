@@ -7,18 +7,19 @@ from typing import Any
 
 from litestar import Request, Response, get
 
+from motcua.auth.guards import public
 from motcua.problem_details import problem
 from motcua.state import services
 
 CHECK_TIMEOUT = 2.0
 
 
-@get("/healthz", tags=["health"], summary="The process is alive", sync_to_thread=False)
+@get("/healthz", tags=["health"], summary="The process is alive", sync_to_thread=False, opt=public)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"], summary="PostgreSQL and Redis are reachable")
+@get("/readyz", tags=["health"], summary="PostgreSQL and Redis are reachable", opt=public)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     svc = services(request)
     checks = {

@@ -51,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     operator_oidc_role_value: str = "operator"
     # Public catalogue answers are cached in each process this long; 0 turns caching off.
     response_cache_seconds: int = 60
+    # Requests a minute: per client address on public routes (tracking has its own, 60), and
+    # per API key or session on staff and platform routes. 0 turns a limit off.
+    rate_limit_public_per_minute: int = 600
+    rate_limit_caller_per_minute: int = 6000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     environment: Literal["development", "production", "test"] = "development"
 

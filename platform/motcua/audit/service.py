@@ -5,12 +5,17 @@ without its trace."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
+from motcua.audit.schemas import AuditEntry, AuditPage, Viewer
+from motcua.catalog.models import Agency
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +67,104 @@ def record(
         session.add(AuditEvent(agency_code=actor.agency_code, **common))
     else:
         session.add(PlatformAuditEvent(tenant_id=tenant_id, tenant_slug=tenant_slug, **common))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    action: str | None = None  # exact ("dossier.read") or a family ("dossier.")
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    tenant_slug: str | None = None  # the platform's log only
+    before: int | None = None  # page cursor: rows older than this id
+    limit: int = 50
+
+
+def _filtered(model: type[AuditEvent] | type[PlatformAuditEvent], f: AuditFilter) -> Select[Any]:
+    query = select(model).order_by(model.id.desc()).limit(f.limit)
+    if f.action:
+        query = query.where(
+            model.action.startswith(f.action, autoescape=True)
+            if f.action.endswith(".")
+            else model.action == f.action
+        )
+    if f.subject:
+        query = query.where(model.subject == f.subject)
+    if f.since:
+        query = query.where(model.created_at >= f.since)
+    if f.until:
+        query = query.where(model.created_at < f.until)
+    if f.before:
+        query = query.where(model.id < f.before)
+    if f.tenant_slug and model is PlatformAuditEvent:
+        query = query.where(PlatformAuditEvent.tenant_slug == f.tenant_slug)
+    return query
+
+
+def _entry(row: AuditEvent | PlatformAuditEvent) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.created_at,
+        subject=row.subject,
+        display=row.display,
+        agency_code=row.agency_code if isinstance(row, AuditEvent) else None,
+        tenant=row.tenant_slug if isinstance(row, PlatformAuditEvent) else None,
+        action=row.action,
+        target=row.target,
+        client=row.client,
+        detail=row.detail,
+    )
+
+
+async def page(session: AsyncSession, f: AuditFilter) -> AuditPage:
+    """One page, newest first. A tenant session reads its province's log (row-level
+    security sees to it); a platform session reads the platform's."""
+    model = PlatformAuditEvent if session.info.get("tenant_id") is None else AuditEvent
+    rows = (await session.scalars(_filtered(model, f))).all()
+    items = [_entry(row) for row in rows]
+    return AuditPage(items=items, next_before=items[-1].id if len(items) == f.limit else None)
+
+
+async def entries(
+    open_session: Callable[[], AsyncSession], f: AuditFilter
+) -> AsyncIterator[AuditEntry]:
+    """Every matching row, newest first, a page per short transaction: an export of a
+    year's log holds no connection for long."""
+    f = replace(f, limit=1000)
+    while True:
+        async with open_session() as session:
+            batch = await page(session, f)
+        for item in batch.items:
+            yield item
+        if batch.next_before is None:
+            return
+        f = replace(f, before=batch.next_before)
+
+
+# "Who looked at my file": the reads of a dossier by the province's staff.
+READ_ACTION = "dossier.read"
+
+
+async def who_looked(
+    session: AsyncSession, code: str, *, province: str, limit: int = 100
+) -> list[Viewer]:
+    """Which agency opened the dossier and when, newest first; one query. A read by the
+    province's own systems (no agency) shows as the province. Never the officer's name or
+    address: the citizen learns which office looked, not who."""
+    rows = await session.execute(
+        select(Agency.name, AuditEvent.created_at)
+        .select_from(AuditEvent)
+        .outerjoin(
+            Agency,
+            (Agency.tenant_id == AuditEvent.tenant_id) & (Agency.code == AuditEvent.agency_code),
+        )
+        .where(AuditEvent.action == READ_ACTION, AuditEvent.target == f"dossier:{code}")
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    seen: list[Viewer] = []
+    for agency, at in rows:
+        viewer = Viewer(agency=agency or province, at=at.replace(second=0, microsecond=0))
+        if viewer not in seen:  # the same office in the same minute: one line
+            seen.append(viewer)
+    return seen

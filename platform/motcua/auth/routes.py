@@ -9,6 +9,7 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from motcua.audit.trail import audited, set_target
 from motcua.auth.guards import requires
 from motcua.auth.models import ApiKey, Role
 from motcua.auth.schemas import CreatedKey, KeyIn, KeyList, KeyOut
@@ -48,7 +49,11 @@ class TenantKeys(Controller):
     ) -> KeyList:
         return KeyList(items=[_out(k) for k in await keys.list(tenant.id)])
 
-    @post("/", summary="Create a key; its secret is in this answer only")
+    @post(
+        "/",
+        summary="Create a key; its secret is in this answer only",
+        opt=audited("key.create", detail=("role", "name", "agency_code")),
+    )
     async def create_key(
         self,
         data: JSONBody[KeyIn],
@@ -61,9 +66,15 @@ class TenantKeys(Controller):
         key, plaintext = await keys.create(
             role=Role(data.role), tenant_id=tenant.id, name=data.name, agency_code=data.agency_code
         )
+        set_target(f"key:{key.id}")
         return CreatedKey(**msgspec.structs.asdict(_out(key)), key=plaintext)
 
-    @delete("/{key_id:str}", summary="Revoke a key", status_code=200)
+    @delete(
+        "/{key_id:str}",
+        summary="Revoke a key",
+        status_code=200,
+        opt=audited("key.revoke", "key:{key_id}"),
+    )
     async def revoke_key(
         self,
         key_id: FromPath[str],

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.trail import audited
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.catalog.cache import epoch
@@ -81,7 +82,12 @@ class Procedures(Controller):
     ) -> ProcedureOut:
         return await catalog.procedure(code)
 
-    @put("/{code:str}", summary="Create or change a procedure", guards=[admin_only])
+    @put(
+        "/{code:str}",
+        summary="Create or change a procedure",
+        guards=[admin_only],
+        opt=audited("catalogue.put", "procedure:{code}"),
+    )
     async def put(
         self,
         code: FromPath[str],
@@ -94,6 +100,7 @@ class Procedures(Controller):
         "/{code:str}",
         summary="Retire a procedure (kept for its dossiers)",
         guards=[admin_only],
+        opt=audited("catalogue.retire", "procedure:{code}"),
         status_code=200,
     )
     async def retire(
@@ -123,7 +130,12 @@ class Agencies(Controller):
     ) -> AgencyPage:
         return await catalog.agencies(level=level, parent=parent, page=page, per_page=per_page)
 
-    @put("/{code:str}", summary="Create or change an agency", guards=[admin_only])
+    @put(
+        "/{code:str}",
+        summary="Create or change an agency",
+        guards=[admin_only],
+        opt=audited("catalogue.put", "agency:{code}"),
+    )
     async def put(
         self,
         code: FromPath[str],
@@ -132,7 +144,13 @@ class Agencies(Controller):
     ) -> AgencyOut:
         return await catalog.put_agency(code, data)
 
-    @delete("/{code:str}", summary="Retire an agency", guards=[admin_only], status_code=200)
+    @delete(
+        "/{code:str}",
+        summary="Retire an agency",
+        guards=[admin_only],
+        status_code=200,
+        opt=audited("catalogue.retire", "agency:{code}"),
+    )
     async def retire(
         self, code: FromPath[str], catalog: NamedDependency[CatalogService]
     ) -> AgencyOut:

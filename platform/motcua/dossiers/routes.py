@@ -13,6 +13,8 @@ from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.service import who_looked
+from motcua.audit.trail import audited, set_target
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.auth.service import Principal
@@ -67,7 +69,13 @@ class Dossiers(Controller):
     path = "/api/v1/dossiers"
     tags = ["dossiers"]
 
-    @post("/", summary="Take in a dossier", guards=[staff], status_code=201)
+    @post(
+        "/",
+        summary="Take in a dossier",
+        guards=[staff],
+        status_code=201,
+        opt=audited("dossier.intake", detail=("procedure_code", "agency_code", "channel")),
+    )
     async def intake(
         self,
         request: Request[Any, Any, Any],
@@ -76,6 +84,7 @@ class Dossiers(Controller):
     ) -> Response[DossierOut]:
         principal: Principal = request.state.principal
         out, created = await dossiers.intake(data, principal.actor, test=principal.test)
+        set_target(f"dossier:{out.code}")
         return Response(out, status_code=201 if created else 200)
 
     @get("/", summary="List and filter dossiers", guards=[staff])
@@ -106,7 +115,12 @@ class Dossiers(Controller):
             )
         )
 
-    @get("/{code:str}", summary="The whole dossier with its timeline", guards=[staff])
+    @get(
+        "/{code:str}",
+        summary="The whole dossier with its timeline",
+        guards=[staff],
+        opt=audited("dossier.read", "dossier:{code}"),
+    )
     async def one(
         self, code: FromPath[str], dossiers: NamedDependency[DossierService]
     ) -> DossierOut:
@@ -122,6 +136,7 @@ class Dossiers(Controller):
         "request_supplement, reject and withdraw need a note, which the citizen reads. "
         "An action that does not fit the status is a 409 naming the allowed ones. "
         "A retried request with the same Idempotency-Key answers as the first did.",
+        opt=audited("dossier.event", "dossier:{code}", detail=("action", "agency_code")),
     )
     async def add_event(
         self,
@@ -139,6 +154,7 @@ class Dossiers(Controller):
         "/{code:str}/receipt",
         summary="The printable receipt (HTML)",
         guards=[officers],
+        opt=audited("dossier.read", "dossier:{code}"),
         media_type="text/html",
     )
     async def receipt(
@@ -163,6 +179,7 @@ class Dossiers(Controller):
         "/{code:str}/receipt.png",
         summary="The receipt's QR code (PNG)",
         guards=[officers],
+        opt=audited("dossier.read", "dossier:{code}"),
         media_type="image/png",
     )
     async def receipt_png(
@@ -174,6 +191,7 @@ class Dossiers(Controller):
         "/{code:str}/receipt.svg",
         summary="The receipt's QR code (SVG)",
         guards=[officers],
+        opt=audited("dossier.read", "dossier:{code}"),
         media_type="image/svg+xml",
     )
     async def receipt_svg(
@@ -185,6 +203,7 @@ class Dossiers(Controller):
         "/{code:str}/tracking-key",
         summary="Replace a lost receipt's tracking key",
         guards=[officers],
+        opt=audited("dossier.tracking_key", "dossier:{code}"),
         status_code=200,
     )
     async def new_key(
@@ -201,9 +220,16 @@ class Tracking(Controller):
 
     @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
     async def track_json(
-        self, code: FromPath[str], dossiers: NamedDependency[DossierService], k: Key = None
+        self,
+        code: FromPath[str],
+        dossiers: NamedDependency[DossierService],
+        tenant: NamedDependency[TenantRef],
+        k: Key = None,
     ) -> TrackOut:
-        return await dossiers.track(code, k)
+        tracked = await dossiers.track(code, k)
+        if k is not None:  # the key was right (a wrong one is a 404): who looked at my file
+            tracked.viewed_by = await who_looked(dossiers.session, code, province=tenant.name)
+        return tracked
 
     @post(
         "/api/v1/track/{code:str}/rating",
@@ -234,6 +260,8 @@ class Tracking(Controller):
         k: Key = None,
     ) -> Template:
         tracked = await dossiers.track(code, k)
+        if k is not None:  # the key was right (a wrong one is a 404): who looked at my file
+            tracked.viewed_by = await who_looked(dossiers.session, code, province=tenant.name)
         return Template(
             "track.html",
             context={

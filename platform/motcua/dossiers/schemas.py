@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from motcua.audit.schemas import Viewer
+
 Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Channel = Literal["counter", "online", "chat", "integration"]
@@ -147,6 +149,8 @@ class TrackOut(msgspec.Struct, kw_only=True):
     timeline: list[TrackEvent] = msgspec.field(default_factory=list)
     can_rate: bool = False
     rating: RatingOut | None = None
+    # With the key only: which agency opened the dossier and when (never which officer).
+    viewed_by: list[Viewer] = msgspec.field(default_factory=list)
 
 
 class RatingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.trail import audited, unaudited
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.db import Database
@@ -57,6 +58,7 @@ class Notices(Controller):
         "/notices/{notice_id:uuid}/resend",
         summary="Send a failed notice again",
         guards=[staff],
+        opt=audited("notice.resend", "notice:{notice_id}"),
         status_code=200,
     )
     async def resend(
@@ -92,6 +94,7 @@ class Notices(Controller):
         "/templates/{kind:str}/{channel:str}",
         summary="Save a new version of a template",
         guards=[admin_only],
+        opt=audited("template.put", "template:{kind}/{channel}"),
         description="`channel` is a channel's name, or `*` for every "
         "channel without its own. Unknown placeholders are a 422.",
     )
@@ -109,6 +112,7 @@ class Notices(Controller):
         "/templates/preview",
         summary="An SMS text's encoding and segments, before saving",
         guards=[admin_only],
+        opt=unaudited("computes a preview, changes nothing"),
         status_code=200,
     )
     async def preview(self, data: Annotated[TemplateIn, Body()]) -> SmsPreview:
@@ -147,5 +151,7 @@ class Hooks(Controller):
             query=dict(request.query_params),
             body=await request.body(),
         )
-        receipts = await receive_hook(session, db, queue, tenant.id, channel, raw)
-        return {"receipts": receipts}
+        receipts, events = await receive_hook(
+            session, db, queue, tenant.id, channel, raw, slug=tenant.slug
+        )
+        return {"receipts": receipts, "events": events}

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
+from motcua.audit.trail import audited, set_target
 from motcua.auth.guards import operator_only
 from motcua.tenancy.directory import TenantDirectory
 from motcua.tenancy.models import TenantStatus
@@ -39,6 +40,7 @@ class PlatformTenants(Controller):
         "province is new. Every problem is answered at once in a 422, nothing written.",
         request_max_body_size=MAX_FILE_BYTES,
         status_code=200,
+        opt=audited("tenant.apply"),
     )
     async def onboard(
         self,
@@ -49,6 +51,7 @@ class PlatformTenants(Controller):
         problems = pack_problems(data, Lines())
         if problems:
             raise PackInvalid(problems)
+        set_target(f"tenant:{data.tenant.slug}")
         applied = await apply_pack(tenants.db, data)
         directory.invalidate()
         body = Onboarded(
@@ -70,6 +73,7 @@ class PlatformTenants(Controller):
         "/{tenant_slug:str}/suspend",
         summary="Suspend: staff routes 403, tracking read-only",
         status_code=200,
+        opt=audited("tenant.suspend", "tenant:{tenant_slug}"),
     )
     async def suspend(
         self,
@@ -81,7 +85,12 @@ class PlatformTenants(Controller):
         directory.invalidate()
         return out
 
-    @post("/{tenant_slug:str}/resume", summary="Resume a suspended tenant", status_code=200)
+    @post(
+        "/{tenant_slug:str}/resume",
+        summary="Resume a suspended tenant",
+        status_code=200,
+        opt=audited("tenant.resume", "tenant:{tenant_slug}"),
+    )
     async def resume(
         self,
         tenant_slug: FromPath[str],
@@ -96,6 +105,7 @@ class PlatformTenants(Controller):
         "/{tenant_slug:str}/export",
         summary="Export every row of the tenant (tar.gz)",
         media_type="application/gzip",
+        opt=audited("tenant.export", "tenant:{tenant_slug}"),
     )
     async def export(
         self, tenant_slug: FromPath[str], tenants: NamedDependency[TenantService]
@@ -114,6 +124,7 @@ class PlatformTenants(Controller):
         "/{tenant_slug:str}",
         summary="Remove every row of the tenant (after an export)",
         status_code=200,
+        opt=audited("tenant.remove", "tenant:{tenant_slug}"),
     )
     async def remove(
         self,

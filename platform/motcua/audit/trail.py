@@ -1,0 +1,222 @@
+"""One place that makes every audited action leave its row.
+
+A route declares what it does with ``opt=audited("dossier.event", target="dossier:{code}")``.
+Before its handler runs (after the guards: the caller is known), the request's pending row is
+kept in a context variable; the first commit of a database session during the request adds
+the row to that same transaction. So the change and its trace commit together or not at all,
+and no route, service or session has to remember to call anything. A command-line action does
+the same with ``audit_scope(...)``. An audited request that succeeded without committing
+anything (nothing transactional changed) gets its row in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, SessionTransaction
+
+from motcua.audit.models import AuditEvent, PlatformAuditEvent
+from motcua.audit.service import Actor, actor_of
+from motcua.db.session import TENANT_SETTING, TenantScopedSession
+
+AUDIT_OPT = "audit"
+_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    """What a route does, for its audit row."""
+
+    action: str
+    # A format string over the route's path parameters: "dossier:{code}". A handler that only
+    # learns its target while running (a new dossier's code) sets it with set_target().
+    target: str = ""
+    # Top-level fields of the JSON body worth keeping ("action", "agency_code"): never
+    # personal data, never secrets.
+    detail: tuple[str, ...] = ()
+
+
+def audited(action: str, target: str = "", detail: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The route ``opt`` of an audited route."""
+    return {AUDIT_OPT: Audited(action, target, detail)}
+
+
+@dataclass(slots=True)
+class Pending:
+    """The row an action will leave. tenant_id None: the platform's log."""
+
+    action: str
+    actor: Actor
+    target: str = ""
+    client: str | None = None
+    detail: dict[str, Any] | None = None
+    tenant_id: uuid.UUID | None = None
+    tenant_slug: str | None = None
+    written: bool = False
+    staged_in: set[int] = field(default_factory=set)
+
+    def row(self) -> AuditEvent | PlatformAuditEvent:
+        common: dict[str, Any] = {
+            "subject": self.actor.subject[:120],
+            "display": self.actor.display[:200],
+            "action": self.action,
+            "target": self.target[:300],
+            "client": self.client[:64] if self.client else None,
+            "detail": self.detail or None,
+        }
+        if self.tenant_id is None:
+            return PlatformAuditEvent(tenant_id=None, tenant_slug=self.tenant_slug, **common)
+        return AuditEvent(tenant_id=self.tenant_id, agency_code=self.actor.agency_code, **common)
+
+
+_pending: ContextVar[Pending | None] = ContextVar("motcua_audit_pending", default=None)
+
+
+def set_target(target: str) -> None:
+    """Name the target of the action under way, when only the handler knows it."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.target = target
+
+
+def add_detail(**detail: Any) -> None:
+    """Add to the detail of the action under way (no personal data, no secrets)."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.detail = {**(pending.detail or {}), **detail}
+
+
+@contextlib.contextmanager
+def audit_scope(pending: Pending) -> Iterator[Pending]:
+    """The actions inside leave this row with their first commit (for the command line)."""
+    token = _pending.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending.reset(token)
+
+
+@event.listens_for(TenantScopedSession, "before_commit")
+def _stage(session: Session) -> None:
+    pending = _pending.get()
+    if pending is None or pending.written or pending.staged_in:
+        return
+    if session.in_nested_transaction():  # a savepoint: the real commit comes later
+        return
+    if pending.tenant_id is not None and session.info.get("tenant_id") != pending.tenant_id:
+        # A platform session (keys are platform rows) writing to the province's log: the
+        # row must pass the province's row-level policy, for this transaction only.
+        session.execute(_SET_TENANT, {"tenant": str(pending.tenant_id)})
+    session.add(pending.row())
+    pending.staged_in.add(id(session))
+
+
+@event.listens_for(TenantScopedSession, "after_commit")
+def _written(session: Session) -> None:
+    pending = _pending.get()
+    if pending is not None and id(session) in pending.staged_in:
+        pending.written = True
+        pending.staged_in.clear()
+
+
+@event.listens_for(TenantScopedSession, "after_rollback")
+def _unstage(session: Session) -> None:
+    pending = _pending.get()
+    if pending is not None:
+        pending.staged_in.discard(id(session))
+
+
+@event.listens_for(TenantScopedSession, "after_transaction_end")
+def _end(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without committing drops what it staged.
+    pending = _pending.get()
+    if pending is not None and transaction.parent is None and not pending.written:
+        pending.staged_in.discard(id(session))
+
+
+async def _json_fields(request: Request[Any, Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    if not fields or request.method in ("GET", "HEAD", "DELETE"):
+        return {}
+    try:
+        body = await request.json()
+    except Exception:  # not JSON: the handler answers the 4xx, the row keeps no detail
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {name: body[name] for name in fields if isinstance(body.get(name), str | int | bool)}
+
+
+async def begin_request(request: Request[Any, Any, Any]) -> None:
+    """The app's before_request hook: the guards have passed, the route's action is known."""
+    spec = request.route_handler.opt.get(AUDIT_OPT)
+    if not isinstance(spec, Audited):
+        return
+    principal = request.state.get("principal")
+    params = {k: v for k, v in request.path_params.items() if k != "slug"}
+    try:
+        target = spec.target.format(**params)
+    except (KeyError, IndexError, ValueError):
+        target = spec.target
+    tenant_id = getattr(principal, "tenant_id", None)
+    slug = request.path_params.get("tenant_slug") or request.path_params.get("slug")
+    _pending.set(
+        Pending(
+            action=spec.action,
+            actor=actor_of(principal) if principal is not None else Actor("anonymous"),
+            target=target,
+            client=request.client.host if request.client else None,
+            detail=await _json_fields(request, spec.detail),
+            tenant_id=tenant_id,
+            tenant_slug=None if tenant_id else slug,
+        )
+    )
+
+
+class AuditScope:
+    """Gives each request its own pending row, and writes it if nothing committed it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        token = _pending.set(None)
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+            pending = _pending.get()
+            if pending is not None and not pending.written and status < 400:
+                await _write_alone(scope, pending)
+        finally:
+            _pending.reset(token)
+
+
+async def _write_alone(scope: Scope, pending: Pending) -> None:
+    db = scope["app"].state.services.db
+    session_for = db.tenant_session(pending.tenant_id) if pending.tenant_id else None
+    async with session_for or db.platform_session() as session:
+        await session.commit()  # the before_commit hook adds the row
+
+
+def unaudited(reason: str) -> dict[str, Any]:
+    """The route ``opt`` of a staff route that changes nothing, with the reason: every
+    state-changing route must say whether it is audited (tests/security)."""
+    return {AUDIT_OPT: reason}

@@ -1,0 +1,1 @@
+"""The security baseline every response shares: headers and rate limits."""

@@ -1,0 +1,3 @@
+from tests.dossiers.conftest import desk
+
+__all__ = ["desk"]
