@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from motcua.runtime import Unreachable, backing_servers
@@ -63,22 +66,41 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                 log_config=None,
                 access_log=False,
                 proxy_headers=True,
-                timeout_graceful_shutdown=20,
+                # On SIGTERM or Ctrl-C uvicorn stops accepting, lets requests in flight
+                # finish for this long, then runs the app's shutdown.
+                timeout_graceful_shutdown=args.grace,
                 server_header=False,
             )
         )
+        # uvicorn raises the signal again once it has stopped: SIGTERM then ends the command
+        # as Ctrl-C does, so embedded servers are stopped too and the exit code is 0.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
             server.run()
     return 0
 
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua import probes
+
+    if args.check:  # the liveness probe: no servers needed, only the file's age
+        return probes.check(Path(args.health_file), args.max_age)
+
     from motcua.logs import configure_logging
-    from motcua.worker import build_worker
+    from motcua.worker import run_lanes
+
+    async def work(live: Settings) -> None:
+        beat = asyncio.create_task(probes.beat(Path(args.health_file)))
+        try:
+            await run_lanes(live, grace=args.grace)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
 
     configure_logging(settings.log_level)
     with backing_servers(settings, redis=True) as live, contextlib.suppress(KeyboardInterrupt):
-        build_worker(live).run()
+        asyncio.run(work(live))
     return 0
 
 
@@ -181,9 +203,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default MOTCUA_PORT or 8000)")
     p.add_argument("--upgrade", action="store_true", help="apply migrations first")
     p.add_argument("--packs", metavar="DIR", help="apply every province pack under DIR first")
+    p.add_argument(
+        "--grace",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="after SIGTERM, how long requests in flight may take to finish (default 20)",
+    )
     p.set_defaults(run=serve)
 
-    p = commands.add_parser("worker", help="run the background worker")
+    p = commands.add_parser("worker", help="run the background worker (both lanes)")
+    p.add_argument(
+        "--grace",
+        type=int,
+        default=25,
+        metavar="SECONDS",
+        help="after SIGTERM, how long jobs in hand may take before they are handed back",
+    )
+    p.add_argument(
+        "--health-file",
+        default=str(Path(tempfile.gettempdir()) / "motcua-worker-alive"),
+        metavar="PATH",
+        help="the file the worker touches every 10 s while it runs",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker on this machine touched --health-file recently (a probe)",
+    )
+    p.add_argument(
+        "--max-age",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="with --check: how old the health file may be (default 60)",
+    )
     p.set_defaults(run=worker)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")

@@ -34,7 +34,11 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
 
 
 def build_worker(
-    settings: Settings, *, handle_signals: bool = True, lane: str = "dossier"
+    settings: Settings,
+    *,
+    handle_signals: bool = True,
+    lane: str = "dossier",
+    stop_grace: int = 0,
 ) -> Worker:
     """The worker of one lane: dossier notices (and the crons), or bulk sends."""
     assert settings.database_url and settings.redis_url, "addresses are resolved before"
@@ -91,23 +95,33 @@ def build_worker(
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=handle_signals,
+        # On a stop signal: no new job, those in hand get this long, the rest are handed back.
+        job_completion_wait=stop_grace,
         health_check_key=f"{lane_queue(settings.queue_name, lane)}:health-check",
     )
 
 
-async def run_lanes(settings: Settings) -> None:
-    """Both lanes in one process until SIGINT or SIGTERM; jobs in hand are finished."""
-    workers = [build_worker(settings, handle_signals=False, lane=lane) for lane in LANES]
+async def run_lanes(settings: Settings, *, grace: int = 0) -> None:
+    """Both lanes in one process until SIGINT or SIGTERM. Then no lane takes a new job; jobs in
+    hand get ``grace`` seconds to finish, and those still running are cancelled: arq puts them
+    back, and the relay sends their notices again."""
+    workers = [
+        build_worker(settings, handle_signals=False, lane=lane, stop_grace=grace) for lane in LANES
+    ]
     loop = asyncio.get_running_loop()
 
     def stop(signum: signal.Signals) -> None:
         for worker in workers:
-            worker.handle_sig(signum)
+            if grace:
+                worker.handle_sig_wait_for_completion(signum)
+            else:
+                worker.handle_sig(signum)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop, signum)
     try:
-        await asyncio.gather(*(worker.main() for worker in workers))
+        # async_run, not main: a stop signal ends the run by cancelling its main task.
+        await asyncio.gather(*(worker.async_run() for worker in workers))
     except asyncio.CancelledError:
         pass
     finally:
