@@ -26,6 +26,13 @@ from motcua.audit.routes import PlatformAudit, TenantAudit
 from motcua.audit.trail import AuditScope, begin_request
 from motcua.auth.guards import public
 from motcua.auth.routes import TenantKeys, provide_keys
+from motcua.auth.signin_routes import (
+    OperatorSignIn,
+    SignIn,
+    StaffAdmin,
+    provide_providers,
+    provide_staff,
+)
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
@@ -49,6 +56,8 @@ TENANT_ROUTES: list[Any] = [
     Procedures,
     Agencies,
     TenantKeys,
+    SignIn,
+    StaffAdmin,
     Dossiers,
     Tracking,
     Notices,
@@ -131,6 +140,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             readyz,
             Metrics,
             PlatformTenants,
+            OperatorSignIn,
             PlatformAudit,
             static_files,
             Router(path=TENANT_PREFIX, route_handlers=TENANT_ROUTES),
@@ -144,6 +154,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "tenant": Provide(provide_tenant),
             "session": Provide(provide_session),
             "keys": Provide(provide_keys),
+            "staff": Provide(provide_staff, sync_to_thread=False),
+            "providers": Provide(provide_providers, sync_to_thread=False),
             "catalog": Provide(provide_catalog, sync_to_thread=False),
             "dossiers": Provide(provide_dossiers, sync_to_thread=False),
             "notices": Provide(provide_notices, sync_to_thread=False),

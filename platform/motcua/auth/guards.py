@@ -9,6 +9,7 @@ site can make the browser send the cookie, never read it.
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,8 +17,10 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from motcua.auth.models import Role
+from motcua.auth.scope import needs_tree, recent_trees, scope_of
 from motcua.auth.service import KEY_PREFIX, KeyService, Principal, recently_seen
 from motcua.auth.tokens import revoked_key, signer_for
+from motcua.catalog.service import CatalogService
 from motcua.errors import Forbidden, NotFound, Unauthorized
 from motcua.state import services
 
@@ -99,6 +102,17 @@ def admits(principal: Principal, admitted: frozenset[Role], method: str) -> bool
     return principal.role is Role.VIEWER and Role.OFFICER in admitted and method in SAFE_METHODS
 
 
+async def _tree(
+    connection: ASGIConnection[Any, Any, Any, Any], tenant_id: uuid.UUID
+) -> dict[str, str | None]:
+    tree = recent_trees.get(tenant_id)
+    if tree is None:
+        async with services(connection).db.tenant_session(tenant_id) as session:
+            tree = await CatalogService(session).agency_parents()
+        recent_trees.put(tenant_id, tree)
+    return tree
+
+
 def requires(*roles: Role) -> Guard:
     """Admit a caller of one of these roles, belonging to the route's tenant."""
     admitted = frozenset(roles)
@@ -114,6 +128,8 @@ def requires(*roles: Role) -> Guard:
                 raise Forbidden("This key does not belong to this province.")
             if tenant.suspended:
                 raise Forbidden("This province is suspended; staff routes are closed.")
+            if needs_tree(principal):
+                connection.state.scope = scope_of(principal, await _tree(connection, tenant.id))
         if not admits(principal, admitted, _method(connection)):
             allowed = ", ".join(sorted(admitted))
             raise Forbidden(f"This route is for the roles: {allowed}.")

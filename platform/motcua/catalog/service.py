@@ -155,6 +155,12 @@ class CatalogService:
         )
         return {code: name for code, name in rows}
 
+    async def agency_parents(self) -> dict[str, str | None]:
+        """The agency tree as each agency's parent, retired agencies included (they may
+        still hold dossiers)."""
+        rows = await self.session.execute(select(Agency.code, Agency.parent_code))
+        return {code: parent for code, parent in rows}
+
     async def active_agency(self, code: str) -> bool:
         row = await self.session.get(Agency, (current_tenant(self.session), code))
         return row is not None and row.active

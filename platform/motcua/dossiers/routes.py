@@ -17,6 +17,7 @@ from motcua.audit.service import who_looked
 from motcua.audit.trail import audited, set_target
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
+from motcua.auth.scope import request_scope
 from motcua.auth.service import Principal
 from motcua.dossiers.lifecycle import TIMELINESS_TEXT
 from motcua.dossiers.receipts import qr_png, qr_svg
@@ -48,6 +49,7 @@ LEVELS = [
 
 
 def provide_dossiers(
+    request: Request[Any, Any, Any],
     session: NamedDependency[AsyncSession],
     tenant: NamedDependency[TenantRef],
     settings: NamedDependency[Settings],
@@ -57,7 +59,7 @@ def provide_dossiers(
         tenant=tenant,
         use_tenant_domain=settings.public_base_url.startswith("https://"),
     )
-    return DossierService(session, tenant, links)
+    return DossierService(session, tenant, links, scope=request_scope(request))
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:

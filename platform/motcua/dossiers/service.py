@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
 from motcua.catalog.service import CatalogService
 from motcua.dates import vn_date
@@ -106,10 +107,13 @@ class Filters:
 
 
 class DossierService:
-    def __init__(self, session: AsyncSession, tenant: TenantRef, links: Links) -> None:
+    def __init__(
+        self, session: AsyncSession, tenant: TenantRef, links: Links, scope: Scope = None
+    ) -> None:
         self.session = session
         self.tenant = tenant
         self.links = links
+        self.scope = scope  # the agencies a narrowed officer may act on (auth.scope)
         self.catalog = CatalogService(session)
 
     async def calendar(self) -> WorkCalendar:
@@ -154,6 +158,8 @@ class DossierService:
             )
         elif not await self.catalog.active_agency(agency_code):
             problems.append({"field": "agency_code", "message": "is not an active agency"})
+        elif self.scope is not None and agency_code not in self.scope:
+            problems.append({"field": "agency_code", "message": "is not your agency or below it"})
         applicant = data.applicant
         contact: dict[str, str | None] = {"phone": None, "email": None, "id_number": None}
         for field, check in (
@@ -239,7 +245,7 @@ class DossierService:
             raise NotFound(f"No dossier '{code[:64]}'.")
         query = select(Dossier).where(Dossier.code == code)
         dossier = await self.session.scalar(query.with_for_update() if lock else query)
-        if dossier is None:
+        if dossier is None or (self.scope is not None and dossier.agency_code not in self.scope):
             raise NotFound(f"No dossier '{code}'.")
         return dossier
 
@@ -258,7 +264,7 @@ class DossierService:
                 .where(Dossier.code == code)
             )
         ).first()
-        if row is None:
+        if row is None or (self.scope is not None and row[0].agency_code not in self.scope):
             raise NotFound(f"No dossier '{code}'.")
         return row[0], row[1]
 
@@ -330,6 +336,8 @@ class DossierService:
             conditions.append(Dossier.status == filters.status)
         if filters.agency:
             conditions.append(Dossier.agency_code == filters.agency)
+        if self.scope is not None:
+            conditions.append(Dossier.agency_code.in_(self.scope))
         if filters.procedure:
             conditions.append(Dossier.procedure_code == filters.procedure)
         if filters.due_within_days is not None:

@@ -1,0 +1,220 @@
+"""Local staff accounts: argon2 passwords, invitation links, lockout, optional TOTP.
+
+For provinces without an identity provider, and for development. Staff records also give
+role and agency to people who sign in through a provider that does not carry them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.auth import totp
+from motcua.auth.models import Role, Staff, StaffInvitation
+from motcua.auth.service import Principal
+from motcua.catalog.service import CatalogService
+from motcua.errors import Conflict, Invalid, NotFound, Problem, Unauthorized
+from motcua.notices.vault import Vault
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.VIEWER})
+MAX_FAILURES = 5  # wrong passwords in a row before the account locks
+LOCK_FOR = timedelta(minutes=15)
+INVITATION_LIFETIME = timedelta(days=3)
+MIN_PASSWORD = 10
+WRONG = "The e-mail address or the password is wrong."
+
+_hasher = PasswordHasher()
+# Verified against when the address is unknown, so that the answer takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountLocked(Problem):
+    status = HTTPStatus.LOCKED
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a sign-in failed, for the audit log; the client only learns WRONG."""
+
+    reason: str
+    staff: Staff | None
+    locked: bool = False
+
+
+def principal_of(staff: Staff) -> Principal:
+    return Principal(
+        kind="staff",
+        subject=f"staff:{staff.id}",
+        tenant_id=staff.tenant_id,
+        role=staff.role,
+        display=staff.name,
+        agency_code=staff.agency_code,
+    )
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class StaffService:
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self.session = session
+        self.vault = vault
+
+    # -- records -------------------------------------------------------------------------
+
+    async def create(
+        self, *, email: str, name: str, role: Role, agency_code: str | None = None
+    ) -> Staff:
+        if role not in STAFF_ROLES:
+            raise Invalid("Staff are admins, officers or viewers.")
+        if agency_code is not None and not await CatalogService(self.session).active_agency(
+            agency_code
+        ):
+            raise Invalid(
+                f"The province has no active agency '{agency_code}'.",
+                errors=[{"field": "agency_code", "message": "is not an active agency"}],
+            )
+        staff = Staff(email=email.strip().lower(), name=name.strip(), role=role)
+        staff.agency_code = agency_code
+        self.session.add(staff)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"A staff member with the address {email} exists already.") from None
+        return staff
+
+    async def get(self, staff_id: uuid.UUID) -> Staff:
+        staff = await self.session.scalar(select(Staff).where(Staff.id == staff_id))
+        if staff is None:
+            raise NotFound(f"No staff member '{staff_id}'.")
+        return staff
+
+    async def by_email(self, email: str) -> Staff | None:
+        query = select(Staff).where(Staff.email == email.strip().lower())
+        return await self.session.scalar(query)
+
+    async def list(self) -> list[Staff]:
+        return list((await self.session.scalars(select(Staff).order_by(Staff.email))).all())
+
+    async def deactivate(self, staff_id: uuid.UUID) -> Staff:
+        staff = await self.get(staff_id)
+        staff.active = False
+        return staff
+
+    # -- invitations ---------------------------------------------------------------------
+
+    async def invite(self, staff_id: uuid.UUID) -> str:
+        """A new single-use invitation token (earlier unused ones stay valid until expiry)."""
+        staff = await self.get(staff_id)
+        token = secrets.token_urlsafe(32)
+        self.session.add(
+            StaffInvitation(
+                token_hash=_token_hash(token),
+                staff_id=staff.id,
+                expires_at=datetime.now(UTC) + INVITATION_LIFETIME,
+            )
+        )
+        await self.session.flush()
+        return token
+
+    async def accept(self, token: str, password: str) -> Staff:
+        """Set the password chosen through an invitation link; the link then stops working."""
+        invitation = await self.session.scalar(
+            select(StaffInvitation)
+            .where(StaffInvitation.token_hash == _token_hash(token))
+            .with_for_update()
+        )
+        now = datetime.now(UTC)
+        if invitation is None or invitation.used_at is not None or invitation.expires_at < now:
+            raise NotFound("This invitation link is unknown, used or expired.")
+        _check_password(password)
+        staff = await self.get(invitation.staff_id)
+        staff.password_hash = _hasher.hash(password)
+        staff.failed_attempts, staff.locked_until = 0, None
+        invitation.used_at = now
+        return staff
+
+    # -- signing in ----------------------------------------------------------------------
+
+    async def check_password(self, email: str, password: str, code: str | None) -> Staff | Failure:
+        """The staff member, or why not. Counts failures and locks the account after
+        MAX_FAILURES; the caller commits either way, so a failure is remembered."""
+        staff = await self.by_email(email)
+        now = datetime.now(UTC)
+        if staff is None or not staff.active or staff.password_hash is None:
+            _verify(_DUMMY_HASH, password)
+            return Failure("unknown or inactive account", staff)
+        if staff.locked_until is not None and staff.locked_until > now:
+            return Failure("account locked", staff, locked=True)
+        if not _verify(staff.password_hash, password):
+            return self._failed(staff, "wrong password", now)
+        if staff.totp_enabled:
+            secret = self._totp_secret(staff)
+            if not code:
+                return Failure("one-time code missing", staff)
+            if secret is None or not totp.verify(secret, code):
+                return self._failed(staff, "wrong one-time code", now)
+        staff.failed_attempts, staff.locked_until = 0, None
+        staff.last_sign_in_at = now
+        if _hasher.check_needs_rehash(staff.password_hash):
+            staff.password_hash = _hasher.hash(password)
+        return staff
+
+    def _failed(self, staff: Staff, reason: str, now: datetime) -> Failure:
+        staff.failed_attempts += 1
+        if staff.failed_attempts >= MAX_FAILURES:
+            staff.failed_attempts = 0
+            staff.locked_until = now + LOCK_FOR
+            return Failure(reason, staff, locked=True)
+        return Failure(reason, staff)
+
+    # -- one-time codes ------------------------------------------------------------------
+
+    async def begin_totp(self, staff_id: uuid.UUID, issuer: str) -> tuple[str, str]:
+        """A new secret (not yet required): the secret and its otpauth:// address."""
+        staff = await self.get(staff_id)
+        secret = totp.new_secret()
+        staff.totp_secret = self.vault.encrypt(secret)
+        staff.totp_enabled = False
+        return secret, totp.provisioning_uri(secret, staff.email, issuer)
+
+    async def confirm_totp(self, staff_id: uuid.UUID, code: str) -> Staff:
+        """Require codes from now on, once the staff member shows one from their app."""
+        staff = await self.get(staff_id)
+        secret = self._totp_secret(staff)
+        if secret is None:
+            raise Invalid("Start the one-time code set-up first.")
+        if not totp.verify(secret, code):
+            raise Unauthorized("The one-time code is wrong.")
+        staff.totp_enabled = True
+        return staff
+
+    def _totp_secret(self, staff: Staff) -> str | None:
+        return self.vault.decrypt(staff.totp_secret) if staff.totp_secret else None
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(
+            f"The password needs at least {MIN_PASSWORD} characters.",
+            errors=[{"field": "password", "message": f"is shorter than {MIN_PASSWORD}"}],
+        )

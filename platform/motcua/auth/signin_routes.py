@@ -1,0 +1,611 @@
+"""Signing in over HTTP: a province's provider or a staff password, refresh, sign-out;
+staff records and the province's provider settings for its admins; operators' sign-in on
+the platform host."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any
+
+import httpx
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from motcua.audit.service import Actor, record
+from motcua.auth.accounts import INVITATION_LIFETIME, WRONG, AccountLocked, Failure, StaffService
+from motcua.auth.accounts import principal_of as staff_principal
+from motcua.auth.guards import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    REFRESH_COOKIE,
+    SESSION_COOKIE,
+    operator_only,
+    public,
+    requires,
+)
+from motcua.auth.models import Role, Staff
+from motcua.auth.oidc import OidcClient
+from motcua.auth.providers import ProviderService, operator_config, operator_for
+from motcua.auth.service import Principal
+from motcua.auth.sessions import SESSION_LIFETIME, ReusedRefreshToken, SessionService, Tokens
+from motcua.auth.signin_schemas import (
+    AcceptIn,
+    InvitationOut,
+    MeOut,
+    PasswordIn,
+    ProviderIn,
+    ProviderOut,
+    RefreshIn,
+    StaffIn,
+    StaffList,
+    StaffOut,
+    TokensOut,
+    TotpIn,
+    TotpOut,
+)
+from motcua.auth.tokens import ACCESS_SECONDS, signer_for
+from motcua.db import Database
+from motcua.errors import Forbidden, NotFound, Unauthorized
+from motcua.notices.vault import Vault
+from motcua.settings import Settings
+from motcua.state import services
+from motcua.tenancy.directory import TenantRef
+
+any_staff = requires(Role.ADMIN, Role.OFFICER, Role.VIEWER)
+admin_only = requires(Role.ADMIN)
+ReturnTo = Annotated[str, QueryParameter(max_length=500)]
+AnyRequest = Request[Any, Any, Any]
+
+
+def _client(request: AnyRequest) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _safe_return(path: str, default: str) -> str:
+    # Only a path on this site: never an open redirect to another one.
+    return path if path.startswith("/") and not path.startswith("//") else default
+
+
+def _with_cookies(response: Response[Any], tokens: Tokens, settings: Settings) -> str:
+    """Set the session, refresh and CSRF cookies; answer the CSRF token."""
+    secure = settings.public_base_url.startswith("https://")
+    csrf = secrets.token_urlsafe(24)
+    lifetime = int(SESSION_LIFETIME.total_seconds())
+    for name, value, max_age, httponly in (
+        (SESSION_COOKIE, tokens.access_token, ACCESS_SECONDS, True),
+        (REFRESH_COOKIE, tokens.refresh_token, lifetime, True),
+        (CSRF_COOKIE, csrf, lifetime, False),  # read by the page's script, echoed in a header
+    ):
+        response.set_cookie(
+            Cookie(
+                key=name,
+                value=value,
+                max_age=max_age,
+                httponly=httponly,
+                secure=secure,
+                samesite="lax",
+                path="/",
+            )
+        )
+    return csrf
+
+
+def _tokens_response(tokens: Tokens, settings: Settings) -> Response[TokensOut]:
+    response: Response[TokensOut] = Response(content=None, status_code=200)  # type: ignore[arg-type]
+    csrf = _with_cookies(response, tokens, settings)
+    response.content = TokensOut(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+        csrf_token=csrf,
+    )
+    return response
+
+
+def _clear_cookies(response: Response[Any]) -> None:
+    for name in (SESSION_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/")
+
+
+async def _start(db: Database, request: AnyRequest, principal: Principal, method: str) -> Tokens:
+    found = services(request)
+    async with db.platform_session() as session:
+        sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
+        tokens = await sessions.start(principal, "oidc" if method == "oidc" else "password")
+        await session.commit()
+    return tokens
+
+
+async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) -> Tokens:
+    token = data.refresh_token if data and data.refresh_token else None
+    if token is None:
+        token = request.cookies.get(REFRESH_COOKIE)
+        sent, expected = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
+        if token and (not expected or not secrets.compare_digest(sent, expected)):
+            raise Forbidden("Refreshing with the cookie needs the X-CSRF-Token header.")
+    if not token:
+        raise Unauthorized("No refresh token: sign in.")
+    found = services(request)
+    async with db.platform_session() as session:
+        sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
+        try:
+            tokens = await sessions.refresh(token)
+        except ReusedRefreshToken as reused:
+            record(
+                session,
+                action="auth.refresh_reused",
+                actor=Actor(reused.signed_in.subject, reused.signed_in.display),
+                target=f"session:{reused.signed_in.id}",
+                client=_client(request),
+                tenant_id=reused.signed_in.tenant_id,
+            )
+            await session.commit()
+            raise
+        await session.commit()
+    return tokens
+
+
+async def _sign_out(db: Database, request: AnyRequest, tenant_id: uuid.UUID | None) -> None:
+    principal: Principal = request.state.principal
+    if principal.session_id is None:
+        raise Forbidden("An API key has no session to sign out of; revoke the key instead.")
+    found = services(request)
+    async with db.platform_session() as session:
+        sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
+        row = await sessions.by_id(principal.session_id)
+        if row is not None:
+            await sessions.revoke(row, "signed out")
+        if tenant_id is None:
+            record(
+                session,
+                action="auth.sign_out",
+                actor=_actor(principal),
+                target=f"session:{principal.session_id}",
+                client=_client(request),
+            )
+        await session.commit()
+    if tenant_id is not None:
+        async with db.tenant_session(tenant_id) as session:
+            record(
+                session,
+                action="auth.sign_out",
+                actor=_actor(principal),
+                target=f"session:{principal.session_id}",
+                client=_client(request),
+            )
+            await session.commit()
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.display, principal.agency_code)
+
+
+def _me(principal: Principal) -> MeOut:
+    return MeOut(
+        kind=principal.kind,
+        subject=principal.subject,
+        display=principal.display,
+        role=principal.role.value,
+        agency_code=principal.agency_code,
+        tenant_id=principal.tenant_id,
+    )
+
+
+def _callback_url(settings: Settings, tenant: TenantRef | None) -> str:
+    prefix = f"/t/{tenant.slug}" if tenant else ""
+    return f"{settings.base_url}{prefix}/api/v1/auth/oidc/callback"
+
+
+def _staff_out(staff: Staff) -> StaffOut:
+    return StaffOut(
+        id=staff.id,
+        email=staff.email,
+        name=staff.name,
+        role=staff.role.value,
+        agency_code=staff.agency_code,
+        active=staff.active,
+        totp_enabled=staff.totp_enabled,
+        signs_in_with_provider=staff.oidc_subject is not None,
+        locked_until=staff.locked_until,
+        last_sign_in_at=staff.last_sign_in_at,
+    )
+
+
+def provide_staff(
+    session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> StaffService:
+    return StaffService(session, Vault.for_settings(settings))
+
+
+def provide_providers(session: NamedDependency[AsyncSession]) -> ProviderService:
+    return ProviderService(session)
+
+
+class SignIn(Controller):
+    """A province's staff sign in: its identity provider, or a staff password."""
+
+    path = "/api/v1/auth"
+    tags = ["sign-in"]
+
+    @get("/oidc/login", summary="Sign in with the province's identity provider", opt=public)
+    async def oidc_login(
+        self,
+        request: AnyRequest,
+        tenant: NamedDependency[TenantRef],
+        providers: NamedDependency[ProviderService],
+        settings: NamedDependency[Settings],
+        return_to: ReturnTo = "",
+    ) -> Redirect:
+        config = await providers.config()
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            url = await OidcClient(http).begin(
+                config,
+                services(request).queue,
+                settings.queue_name,
+                redirect_uri=_callback_url(settings, tenant),
+                return_to=_safe_return(return_to, f"/t/{tenant.slug}/api/v1/auth/me"),
+                audience=str(tenant.id),
+            )
+        return Redirect(url, status_code=302)
+
+    @get("/oidc/callback", summary="Where the identity provider sends the browser back", opt=public)
+    async def oidc_callback(
+        self,
+        request: AnyRequest,
+        tenant: NamedDependency[TenantRef],
+        providers: NamedDependency[ProviderService],
+        session: NamedDependency[AsyncSession],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        code: Annotated[str, QueryParameter(max_length=2000)],
+        oauth_state: Annotated[str, QueryParameter(name="state", max_length=200)],
+    ) -> Redirect:
+        config = await providers.config()
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as http:
+                claims, return_to = await OidcClient(http).complete(
+                    config,
+                    services(request).queue,
+                    settings.queue_name,
+                    code=code,
+                    state=oauth_state,
+                    audience=str(tenant.id),
+                )
+            principal = await providers.staff_for(config, claims)
+        except (Unauthorized, Forbidden) as exc:
+            await session.rollback()
+            record(
+                session,
+                action="auth.sign_in_failed",
+                actor=Actor("anonymous"),
+                target="oidc",
+                client=_client(request),
+                detail={"reason": exc.detail},
+            )
+            await session.commit()
+            raise
+        record(
+            session,
+            action="auth.sign_in",
+            actor=_actor(principal),
+            target="oidc",
+            client=_client(request),
+        )
+        tokens = await _start(db, request, principal, "oidc")
+        redirect = Redirect(return_to, status_code=303)
+        _with_cookies(redirect, tokens, settings)
+        return redirect
+
+    @post("/password", summary="Sign in with a staff password", opt=public, status_code=200)
+    async def password(
+        self,
+        request: AnyRequest,
+        data: Annotated[PasswordIn, Body()],
+        staff: NamedDependency[StaffService],
+        session: NamedDependency[AsyncSession],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[TokensOut]:
+        checked = await staff.check_password(data.email, data.password, data.code)
+        if isinstance(checked, Failure):
+            who = checked.staff
+            actor = Actor(f"staff:{who.id}", who.name) if who else Actor("anonymous")
+            record(
+                session,
+                action="auth.sign_in_failed",
+                actor=actor,
+                target="password",
+                client=_client(request),
+                detail={"reason": checked.reason},
+            )
+            if checked.locked:
+                record(
+                    session,
+                    action="auth.locked",
+                    actor=actor,
+                    target="password",
+                    client=_client(request),
+                )
+            await session.commit()  # the failure counts even though the answer is an error
+            if checked.locked:
+                raise AccountLocked("Too many failed sign-ins: the account is locked for a while.")
+            if checked.reason == "one-time code missing":
+                raise Unauthorized("This account needs its one-time code.", needs_code=True)
+            raise Unauthorized(WRONG)
+        principal = staff_principal(checked)
+        record(
+            session,
+            action="auth.sign_in",
+            actor=_actor(principal),
+            target="password",
+            client=_client(request),
+        )
+        return _tokens_response(await _start(db, request, principal, "password"), settings)
+
+    @post(
+        "/refresh",
+        summary="New tokens for a refresh token (used once)",
+        opt=public,
+        status_code=200,
+    )
+    async def refresh(
+        self,
+        request: AnyRequest,
+        tenant: NamedDependency[TenantRef],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: Annotated[RefreshIn | None, Body()] = None,
+    ) -> Response[TokensOut]:
+        tokens = await _refresh(db, request, data)
+        if tokens.session.tenant_id != tenant.id:
+            raise Unauthorized("This session belongs to another province.")
+        return _tokens_response(tokens, settings)
+
+    @post("/sign-out", summary="End this session", guards=[any_staff], status_code=200)
+    async def sign_out(
+        self, request: AnyRequest, tenant: NamedDependency[TenantRef], db: NamedDependency[Database]
+    ) -> Response[None]:
+        await _sign_out(db, request, tenant.id)
+        response: Response[None] = Response(None, status_code=200)
+        _clear_cookies(response)
+        return response
+
+    @get("/me", summary="Who is signed in", guards=[requires(*Role)])
+    async def me(self, request: AnyRequest) -> MeOut:
+        return _me(request.state.principal)
+
+    @post(
+        "/invitations/accept",
+        summary="Choose a password through an invitation link",
+        opt=public,
+        status_code=200,
+    )
+    async def accept(
+        self, data: Annotated[AcceptIn, Body()], staff: NamedDependency[StaffService]
+    ) -> StaffOut:
+        return _staff_out(await staff.accept(data.token, data.password))
+
+    @post(
+        "/totp", summary="Start one-time codes for my account", guards=[any_staff], status_code=200
+    )
+    async def totp_begin(
+        self,
+        request: AnyRequest,
+        tenant: NamedDependency[TenantRef],
+        staff: NamedDependency[StaffService],
+    ) -> TotpOut:
+        secret, uri = await staff.begin_totp(_own_staff_id(request), f"Một Cửa {tenant.name}")
+        return TotpOut(secret=secret, uri=uri)
+
+    @post(
+        "/totp/confirm",
+        summary="Require one-time codes from now on",
+        guards=[any_staff],
+        status_code=200,
+    )
+    async def totp_confirm(
+        self,
+        request: AnyRequest,
+        data: Annotated[TotpIn, Body()],
+        staff: NamedDependency[StaffService],
+    ) -> StaffOut:
+        return _staff_out(await staff.confirm_totp(_own_staff_id(request), data.code))
+
+
+def _own_staff_id(request: AnyRequest) -> uuid.UUID:
+    principal: Principal = request.state.principal
+    if principal.kind != "staff":
+        raise Forbidden("Only a signed-in staff member has one-time codes.")
+    return uuid.UUID(principal.subject.removeprefix("staff:"))
+
+
+class StaffAdmin(Controller):
+    """A province's admins keep its staff records and its identity provider's settings."""
+
+    path = "/api/v1"
+    tags = ["staff"]
+    guards = [admin_only]
+
+    @get("/staff", summary="The province's staff")
+    async def list_staff(self, staff: NamedDependency[StaffService]) -> StaffList:
+        return StaffList(items=[_staff_out(s) for s in await staff.list()])
+
+    @post("/staff", summary="Add a staff member (then invite them, or let them use the provider)")
+    async def add_staff(
+        self, data: Annotated[StaffIn, Body()], staff: NamedDependency[StaffService]
+    ) -> StaffOut:
+        created = await staff.create(
+            email=data.email, name=data.name, role=Role(data.role), agency_code=data.agency_code
+        )
+        return _staff_out(created)
+
+    @post(
+        "/staff/{staff_id:uuid}/invitation",
+        summary="A single-use link to choose a password",
+        status_code=200,
+    )
+    async def invite(
+        self,
+        staff_id: FromPath[uuid.UUID],
+        staff: NamedDependency[StaffService],
+        tenant: NamedDependency[TenantRef],
+        settings: NamedDependency[Settings],
+    ) -> InvitationOut:
+        token = await staff.invite(staff_id)
+        link = f"{settings.base_url}/t/{tenant.slug}/staff/invitation#{token}"
+        return InvitationOut(link=link, expires_in_days=INVITATION_LIFETIME.days)
+
+    @delete("/staff/{staff_id:uuid}", summary="Deactivate a staff member", status_code=200)
+    async def deactivate(
+        self, staff_id: FromPath[uuid.UUID], staff: NamedDependency[StaffService]
+    ) -> StaffOut:
+        return _staff_out(await staff.deactivate(staff_id))
+
+    @get("/auth/provider", summary="The province's identity provider (secret as env:VAR)")
+    async def get_provider(
+        self,
+        providers: NamedDependency[ProviderService],
+        tenant: NamedDependency[TenantRef],
+        settings: NamedDependency[Settings],
+    ) -> ProviderOut:
+        row = await providers.get()
+        if row is None:
+            raise NotFound("This province has no identity provider.")
+        return _provider_out(row, _callback_url(settings, tenant))
+
+    @put("/auth/provider", summary="Set the province's identity provider")
+    async def put_provider(
+        self,
+        data: Annotated[ProviderIn, Body()],
+        providers: NamedDependency[ProviderService],
+        tenant: NamedDependency[TenantRef],
+        settings: NamedDependency[Settings],
+    ) -> ProviderOut:
+        row = await providers.put(
+            issuer=data.issuer,
+            client_id=data.client_id,
+            client_secret=data.client_secret,
+            scopes=data.scopes,
+            role_claim=data.role_claim,
+            role_map=data.role_map,
+            agency_claim=data.agency_claim,
+        )
+        return _provider_out(row, _callback_url(settings, tenant))
+
+    @delete("/auth/provider", summary="Stop signing in through a provider", status_code=204)
+    async def delete_provider(self, providers: NamedDependency[ProviderService]) -> None:
+        await providers.remove()
+
+
+def _provider_out(row: Any, redirect_uri: str) -> ProviderOut:
+    return ProviderOut(
+        issuer=row.issuer,
+        client_id=row.client_id,
+        client_secret=row.client_secret,  # a reference, never a value
+        scopes=row.scopes,
+        role_claim=row.role_claim,
+        role_map=dict(row.role_map),
+        agency_claim=row.agency_claim,
+        redirect_uri=redirect_uri,
+    )
+
+
+class OperatorSignIn(Controller):
+    """Platform operators sign in at the platform's own identity provider."""
+
+    path = "/api/v1/auth"
+    tags = ["sign-in"]
+
+    @get("/oidc/login", summary="Operators: sign in with the platform's provider", opt=public)
+    async def oidc_login(
+        self, request: AnyRequest, settings: NamedDependency[Settings], return_to: ReturnTo = ""
+    ) -> Redirect:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            url = await OidcClient(http).begin(
+                operator_config(settings),
+                services(request).queue,
+                settings.queue_name,
+                redirect_uri=_callback_url(settings, None),
+                return_to=_safe_return(return_to, "/api/v1/auth/me"),
+                audience="platform",
+            )
+        return Redirect(url, status_code=302)
+
+    @get("/oidc/callback", summary="Operators: back from the platform's provider", opt=public)
+    async def oidc_callback(
+        self,
+        request: AnyRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        code: Annotated[str, QueryParameter(max_length=2000)],
+        oauth_state: Annotated[str, QueryParameter(name="state", max_length=200)],
+    ) -> Redirect:
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as http:
+                claims, return_to = await OidcClient(http).complete(
+                    operator_config(settings),
+                    services(request).queue,
+                    settings.queue_name,
+                    code=code,
+                    state=oauth_state,
+                    audience="platform",
+                )
+            principal = operator_for(settings, claims)
+        except (Unauthorized, Forbidden) as exc:
+            async with db.platform_session() as session:
+                record(
+                    session,
+                    action="auth.sign_in_failed",
+                    actor=Actor("anonymous"),
+                    target="oidc",
+                    client=_client(request),
+                    detail={"reason": exc.detail},
+                )
+                await session.commit()
+            raise
+        async with db.platform_session() as session:
+            record(
+                session,
+                action="auth.sign_in",
+                actor=_actor(principal),
+                target="oidc",
+                client=_client(request),
+            )
+            await session.commit()
+        tokens = await _start(db, request, principal, "oidc")
+        redirect = Redirect(return_to, status_code=303)
+        _with_cookies(redirect, tokens, settings)
+        return redirect
+
+    @post(
+        "/refresh", summary="Operators: new tokens for a refresh token", opt=public, status_code=200
+    )
+    async def refresh(
+        self,
+        request: AnyRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: Annotated[RefreshIn | None, Body()] = None,
+    ) -> Response[TokensOut]:
+        tokens = await _refresh(db, request, data)
+        if tokens.session.tenant_id is not None:
+            raise Unauthorized("This session belongs to a province; refresh it there.")
+        return _tokens_response(tokens, settings)
+
+    @post(
+        "/sign-out", summary="Operators: end this session", guards=[operator_only], status_code=200
+    )
+    async def sign_out(self, request: AnyRequest, db: NamedDependency[Database]) -> Response[None]:
+        await _sign_out(db, request, None)
+        response: Response[None] = Response(None, status_code=200)
+        _clear_cookies(response)
+        return response
+
+    @get("/me", summary="Operators: who is signed in", guards=[operator_only])
+    async def me(self, request: AnyRequest) -> MeOut:
+        return _me(request.state.principal)
