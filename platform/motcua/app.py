@@ -180,6 +180,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             version="1",
             description="The one-stop public-service platform for Vietnamese provinces.",
             path="/schema",
+            # Public documentation: every route declares its access rule, these too.
+            openapi_router=Router(path="/schema", route_handlers=[], opt=public),
             render_plugins=[ScalarRenderPlugin()],
             components=Components(
                 security_schemes={"api_key": SecurityScheme(type="http", scheme="bearer")}

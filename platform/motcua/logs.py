@@ -19,6 +19,8 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from motcua.security.masking import mask
+
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 tenant_slug: ContextVar[str] = ContextVar("tenant_slug", default="")
 
@@ -38,6 +40,9 @@ class JsonFormatter(logging.Formatter):
         entry.update((key, value) for key, value in record.__dict__.items() if key not in _STANDARD)
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
+        for free_text in ("message", "error"):  # where personal data could slip in
+            if free_text in entry:
+                entry[free_text] = mask(entry[free_text])
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 

@@ -29,9 +29,7 @@ async def test_the_service_role_can_neither_change_nor_delete_an_audit_row(
     db, make_tenant, table, change
 ):
     province = await make_tenant()
-    open_session = (
-        db.tenant_session(province.id) if table is AuditEvent else db.platform_session()
-    )
+    open_session = db.tenant_session(province.id) if table is AuditEvent else db.platform_session()
     async with open_session as session:
         record(session, action="key.create", actor=CLERK, target="key:abc", tenant_id=province.id)
         await session.commit()

@@ -111,9 +111,7 @@ async def test_only_the_provinces_admins_read_its_log(client, desk, onboard, mak
     assert platform.status_code == 403
 
 
-async def test_operators_actions_on_tenants_are_in_the_platform_log(
-    client, onboard, make_key, db
-):
+async def test_operators_actions_on_tenants_are_in_the_platform_log(client, onboard, make_key, db):
     province = await onboard()
     operator = {"Authorization": f"Bearer {await make_key(Role.OPERATOR)}"}
     base = f"/api/v1/platform/tenants/{province.slug}"

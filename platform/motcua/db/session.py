@@ -61,6 +61,8 @@ class Database:
             # No pre-ping: it costs three round trips a request. A connection broken by a
             # database restart fails one request (a 503 problem) and is replaced.
             pool_recycle=1800,
+            # A failed statement's error names no values: they may be citizens' data.
+            hide_parameters=True,
             # The role as a startup parameter: it is the session's default, so no rollback,
             # RESET ROLE or RESET ALL on a pooled connection can fall back to the login user.
             connect_args={"server_settings": {"role": role}},

@@ -1,0 +1,50 @@
+"""Rate limits: per client address on public routes, per credential on staff routes."""
+
+import secrets
+
+import httpx
+import msgspec
+import pytest
+
+from motcua.app import create_app
+from motcua.auth.models import Role
+from tests.running import running
+
+
+@pytest.fixture
+async def strict_app(settings):
+    tight = msgspec.structs.replace(
+        settings,
+        rate_limit_public_per_minute=3,
+        rate_limit_caller_per_minute=3,
+        queue_name=f"motcua:test:{secrets.token_hex(4)}",
+    )
+    async with running(create_app(tight)) as application:
+        yield application
+
+
+def _client(app, address):
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+async def test_a_public_route_refuses_the_fourth_request_a_minute_from_one_address(
+    strict_app, onboard
+):
+    province = await onboard()
+    url = f"/t/{province.slug}/api/v1/procedures"
+    async with _client(strict_app, "10.1.2.3") as one, _client(strict_app, "10.1.2.4") as two:
+        assert [(await one.get(url)).status_code for _ in range(3)] == [200] * 3
+        assert (await one.get(url)).status_code == 429
+        assert (await two.get(url)).status_code == 200
+
+
+async def test_a_staff_route_counts_per_key_not_per_address(strict_app, onboard, make_key):
+    province = await onboard()
+    url = f"/t/{province.slug}/api/v1/dossiers"
+    first = {"Authorization": f"Bearer {await make_key(Role.OFFICER, province)}"}
+    second = {"Authorization": f"Bearer {await make_key(Role.OFFICER, province)}"}
+    async with _client(strict_app, "10.7.7.7") as desk:
+        assert [(await desk.get(url, headers=first)).status_code for _ in range(3)] == [200] * 3
+        assert (await desk.get(url, headers=first)).status_code == 429
+        assert (await desk.get(url, headers=second)).status_code == 200
