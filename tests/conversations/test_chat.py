@@ -194,8 +194,9 @@ async def test_a_returned_dossier_is_rated_by_message(chat, client):
 
     async def rated():
         seen = await client.get(f"{chat.base}/dossiers/{dossier['code']}", headers=chat.officer)
-        assert seen.json()["rating"]["attitude"] == "rat_hai_long", seen.json()["rating"]
-        return seen.json()["rating"]
+        rating = seen.json()["rating"]
+        assert rating is not None and rating["attitude"] == "rat_hai_long"
+        return rating
 
     rating = await settle(rated)
     assert rating["result"] == "rat_hai_long"
@@ -245,7 +246,7 @@ async def test_texts_to_the_sms_number_need_the_gateway_token_and_a_recent_time(
     stale = await client.get(f"{chat.hooks}/sms", params={**old, "token": chat.sms_token})
     assert refused.status_code == 401 and stale.status_code == 401
     ok = await client.get(f"{chat.hooks}/sms", params={**query, "token": chat.sms_token})
-    assert ok.status_code == 200 and ok.json()["events"] == 1
+    assert ok.status_code in (200, 201) and ok.json()["events"] == 1
     again = await client.get(f"{chat.hooks}/sms", params={**query, "token": chat.sms_token})
     assert again.json()["events"] == 0
 

@@ -138,7 +138,9 @@ async def _linked(session: AsyncSession, phone: str | None) -> list[ChatCitizen]
         select(ChatCitizen)
         .where(
             ChatCitizen.phone == phone,
-            ChatCitizen.following,
+            # Not one who unfollowed; one who only wrote to the OA is tried, and Zalo's
+            # refusal outside its window fails the notice over to the next channel.
+            ChatCitizen.following | ChatCitizen.unfollowed_at.is_(None),
             ChatCitizen.channel.in_(list(CHAT_FIELD)),
         )
         .order_by(ChatCitizen.phone_confirmed_at.desc())
