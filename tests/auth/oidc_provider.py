@@ -167,7 +167,8 @@ def _grants(standin: OidcProvider) -> tuple[type, type]:
 
     class IdToken(OpenIDCode):  # type: ignore[misc]
         def resolve_client_private_key(self, client: Client) -> RSAKey:
-            return standin.forger if standin.forge_next else standin.key
+            forged, standin.forge_next = standin.forge_next, False
+            return standin.forger if forged else standin.key
 
         def get_client_algorithm(self, client: Client) -> str:
             return "RS256"
@@ -185,7 +186,7 @@ def _grants(standin: OidcProvider) -> tuple[type, type]:
             }
             if standin.expire_next:
                 claims.update(iat=now - 7200, exp=now - 3600)
-            standin.forge_next = standin.expire_next = False
+            standin.expire_next = False
             standin.wrong_audience = None
             return claims
 
@@ -226,7 +227,9 @@ class OidcProvider:
         self.issuer = ""
         self.server = Provider(self)
         grant, id_token = _grants(self)
-        self.server.register_grant(grant, [CodeChallenge(required=True), id_token(require_nonce=True)])
+        self.server.register_grant(
+            grant, [CodeChallenge(required=True), id_token(require_nonce=True)]
+        )
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -259,13 +262,15 @@ class OidcProvider:
 
         @get("/authorize")
         async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
-            oauth = _Request("GET", str(request.url), dict(request.headers), dict(request.query_params))
+            oauth = _Request(
+                "GET", str(request.url), dict(request.headers), dict(request.query_params)
+            )
             return standin.server.create_authorization_response(oauth, grant_user=standin.user)  # type: ignore[no-any-return]
 
         @post("/token")
         async def token(request: Request[Any, Any, Any]) -> Response[Any]:
             form = dict(await request.form())
-            oauth = _Request("POST", str(request.url), dict(request.headers), form)
+            oauth = _Request("POST", str(request.url), request.headers, form)  # type: ignore[arg-type]
             return standin.server.create_token_response(oauth)  # type: ignore[no-any-return]
 
         return Litestar([discovery, jwks, authorize, token])

@@ -1,0 +1,240 @@
+"""Staff sign-in over HTTP: a real OpenID provider on loopback, staff passwords, sessions."""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from motcua.auth import totp
+from motcua.auth.models import Role
+from tests.auth.oidc_provider import OidcProvider
+
+PASSWORD = "mật-khẩu-đủ-dài"
+
+
+@pytest.fixture
+async def provider(monkeypatch):
+    monkeypatch.setenv("MOTCUA_TEST_OIDC_SECRET", "s3cret-of-the-test")
+    async with OidcProvider() as running:
+        yield running
+
+
+@pytest.fixture
+async def province(client, onboard, make_key, provider):
+    p = await onboard()
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    base = f"/t/{p.slug}/api/v1"
+    response = await client.put(
+        f"{base}/auth/provider",
+        headers=admin,
+        json={
+            "issuer": provider.issuer,
+            "client_id": provider.client_id,
+            "client_secret": "env:MOTCUA_TEST_OIDC_SECRET",
+            "role_claim": "roles",
+            "role_map": {"motcua-officer": "officer", "motcua-viewer": "viewer"},
+            "agency_claim": "agency",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["client_secret"] == "env:MOTCUA_TEST_OIDC_SECRET"
+    return p, base, admin
+
+
+async def sign_in_with_provider(client, provider, base):
+    """The browser's trip: our login, the provider's authorize, back to our callback."""
+    start = await client.get(f"{base}/auth/oidc/login")
+    assert start.status_code == 302, start.text
+    async with httpx.AsyncClient() as browser:
+        at_provider = await browser.get(start.headers["location"])
+    assert at_provider.status_code == 302, at_provider.text
+    back = urlsplit(at_provider.headers["location"])
+    return await client.get(f"{back.path}?{back.query}"), parse_qs(back.query)
+
+
+async def test_an_officer_signs_in_with_the_provinces_provider(client, provider, province):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"], "agency": "TT.X.AN"}
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 303, done.text
+    set_cookies = done.headers.get_list("set-cookie")
+    session = next(c for c in set_cookies if c.startswith("motcua_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session
+    me = await client.get(f"{base}/auth/me")
+    assert me.status_code == 200, me.text
+    assert me.json()["role"] == "officer" and me.json()["agency_code"] == "TT.X.AN"
+    assert me.json()["display"] == "Lê Văn An"
+    # The session cookie reads dossiers; a write without the CSRF header is refused.
+    assert (await client.get(f"{base}/dossiers")).status_code == 200
+    write = await client.post(f"{base}/dossiers/X/events", json={"action": "start"})
+    assert write.status_code == 403
+    csrf = client.cookies["motcua_csrf"]
+    write = await client.post(
+        f"{base}/dossiers/X/events", json={"action": "start"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert write.status_code == 404  # past the guard: no such dossier
+
+
+async def test_a_replayed_state_is_refused(client, provider, province):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    done, query = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 303
+    again = await client.get(
+        f"{base}/auth/oidc/callback", params={"code": query["code"][0], "state": query["state"][0]}
+    )
+    assert again.status_code == 400
+
+
+@pytest.mark.parametrize("knob", ["forge_next", "expire_next", "wrong_audience"])
+async def test_a_bad_id_token_is_refused(client, provider, province, knob):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    setattr(provider, knob, "someone-else" if knob == "wrong_audience" else True)
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 401, done.text
+    assert "motcua_session" not in client.cookies
+
+
+async def test_a_rotated_provider_key_is_fetched_again(client, provider, province):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
+    fetched = provider.jwks_fetches
+    provider.rotate()
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
+    assert provider.jwks_fetches == fetched + 1
+
+
+async def test_nobody_gets_in_without_a_mapped_role(client, provider, province):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["someone"]}
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 403
+
+
+async def staff_member(client, base, admin, role="officer", agency="TT.X.AN"):
+    email = f"can-bo-{time.monotonic_ns()}@tinh.vn"
+    created = await client.post(
+        f"{base}/staff",
+        headers=admin,
+        json={"email": email, "name": "Phạm Thị Cúc", "role": role, "agency_code": agency},
+    )
+    assert created.status_code == 201, created.text
+    invitation = await client.post(f"{base}/staff/{created.json()['id']}/invitation", headers=admin)
+    token = invitation.json()["link"].split("#", 1)[1]
+    accepted = await client.post(
+        f"{base}/auth/invitations/accept", json={"token": token, "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    again = await client.post(
+        f"{base}/auth/invitations/accept", json={"token": token, "password": PASSWORD}
+    )
+    assert again.status_code == 404  # single use
+    return email
+
+
+async def test_a_staff_account_signs_in_refreshes_and_signs_out(client, onboard, make_key):
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin)
+    signed = await client.post(f"{base}/auth/password", json={"email": email, "password": PASSWORD})
+    assert signed.status_code == 200, signed.text
+    tokens = signed.json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get(f"{base}/auth/me", headers=bearer)).json()["role"] == "officer"
+
+    fresh = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert fresh.status_code == 200, fresh.text
+    # The old refresh token again: the session ends for everyone holding it.
+    reused = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert reused.status_code == 401
+    newer = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": fresh.json()["refresh_token"]}
+    )
+    assert newer.status_code == 401
+    new_bearer = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
+    assert (await client.get(f"{base}/auth/me", headers=new_bearer)).status_code == 401
+
+    again = await client.post(f"{base}/auth/password", json={"email": email, "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {again.json()['access_token']}"}
+    assert (await client.post(f"{base}/auth/sign-out", headers=bearer)).status_code == 200
+    assert (await client.get(f"{base}/auth/me", headers=bearer)).status_code == 401
+    refused = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": again.json()["refresh_token"]}
+    )
+    assert refused.status_code == 401
+
+
+async def test_repeated_wrong_passwords_lock_the_account(client, onboard, make_key):
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin)
+    for _ in range(4):
+        wrong = await client.post(f"{base}/auth/password", json={"email": email, "password": "sai"})
+        assert wrong.status_code == 401
+    locked = await client.post(f"{base}/auth/password", json={"email": email, "password": "sai"})
+    assert locked.status_code == 423
+    right = await client.post(f"{base}/auth/password", json={"email": email, "password": PASSWORD})
+    assert right.status_code == 423  # even the right password waits out the lock
+
+
+async def test_one_time_codes_once_confirmed_are_required(client, onboard, make_key):
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin)
+    signed = (
+        await client.post(f"{base}/auth/password", json={"email": email, "password": PASSWORD})
+    ).json()
+    bearer = {"Authorization": f"Bearer {signed['access_token']}"}
+    setup = (await client.post(f"{base}/auth/totp", headers=bearer)).json()
+    assert setup["uri"].startswith("otpauth://totp/")
+    wrong = await client.post(f"{base}/auth/totp/confirm", headers=bearer, json={"code": "000000"})
+    code = totp.code_at(setup["secret"], time.time())
+    if code != "000000":
+        assert wrong.status_code == 401
+    ok = await client.post(f"{base}/auth/totp/confirm", headers=bearer, json={"code": code})
+    assert ok.status_code == 200 and ok.json()["totp_enabled"]
+    without = await client.post(
+        f"{base}/auth/password", json={"email": email, "password": PASSWORD}
+    )
+    assert without.status_code == 401
+    with_code = await client.post(
+        f"{base}/auth/password",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "code": totp.code_at(setup["secret"], time.time()),
+        },
+    )
+    assert with_code.status_code == 200, with_code.text
+
+
+def test_totp_matches_rfc_6238_test_vectors():
+    import base64
+
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    assert totp.code_at(secret, 59) == "287082"
+    assert totp.code_at(secret, 1111111109) == "081804"
+
+
+async def test_a_viewer_signed_in_reads_but_cannot_write(client, onboard, make_key):
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin, role="viewer")
+    signed = (
+        await client.post(f"{base}/auth/password", json={"email": email, "password": PASSWORD})
+    ).json()
+    bearer = {"Authorization": f"Bearer {signed['access_token']}"}
+    assert (await client.get(f"{base}/dossiers", headers=bearer)).status_code == 200
+    write = await client.post(f"{base}/dossiers/X/events", headers=bearer, json={"action": "start"})
+    assert write.status_code == 403
