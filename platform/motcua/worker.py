@@ -119,11 +119,15 @@ async def run_lanes(settings: Settings, *, grace: int = 0) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop, signum)
+    # async_run, not main: a stop signal ends a run by cancelling its main task. Each lane
+    # ends on its own, so the first to stop does not cut short the other's grace.
+    runs = [asyncio.ensure_future(worker.async_run()) for worker in workers]
     try:
-        # async_run, not main: a stop signal ends the run by cancelling its main task.
-        await asyncio.gather(*(worker.async_run() for worker in workers))
-    except asyncio.CancelledError:
-        pass
+        done, _ = await asyncio.wait(runs, return_when=asyncio.FIRST_EXCEPTION)
+        for run in done:
+            failure = None if run.cancelled() else run.exception()
+            if failure is not None:
+                raise failure
     finally:
         for worker in workers:
             await worker.close()
