@@ -220,7 +220,7 @@ class Deliverer:
                 "not-enabled",
                 f"channel '{channel}' is not installed or not enabled",
             )
-        settings = resolve_settings(type(plugin), setting.settings)
+        settings = resolve_settings(type(plugin), setting.settings, vault=self.vault)
         ctx = SendContext(
             http=self.http,
             idempotency_key=str(notice.id),

@@ -24,7 +24,7 @@ from motcua.calendar.schemas import CalendarIn
 from motcua.catalog.rules import agency_problems, procedure_problems
 from motcua.catalog.schemas import AgencyIn, ProcedureIn
 from motcua.errors import Invalid
-from motcua.notices.channels import secret_problems
+from motcua.notices.channels import QUIET_HOURS, secret_problems
 
 MAX_FILE_BYTES = 64 * 2**20
 MAX_AGENCIES = 5_000
@@ -50,7 +50,6 @@ LIST_SEPARATOR = "|"
 # [channels] keys that are the province's policy, not a plugin's table.
 CHANNEL_POLICY = frozenset({"order", "limits", "quiet_hours"})
 DEFAULT_QUIET_HOURS = "21:00-07:00"
-QUIET_HOURS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d|")
 
 
 class TenantMeta(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
