@@ -264,7 +264,9 @@ async def test_an_officer_may_not_touch_channels(office, client, db, esms):
     assert await stored(db, desk.province) is None
 
 
-async def test_check_reports_a_wrong_key_as_a_configuration_failure(office, client, db, esms):
+async def test_check_reports_a_wrong_key_as_a_configuration_failure(
+    office, client, db, esms, caplog
+):
     desk = await office([], {})
     wrong = sms_channel(esms, api_key="not-the-key")
     assert (
@@ -278,6 +280,7 @@ async def test_check_reports_a_wrong_key_as_a_configuration_failure(office, clie
     assert "esms" in result["detail"]
     assert not any(secret in check.text for secret in (*SECRETS, "not-the-key"))
     assert esms.received == []  # a check sends nobody anything
+    assert not any(secret in caplog.text for secret in (*SECRETS, "not-the-key"))
 
     [_update, checked] = await audit_rows(db, desk.province)
     assert (checked.action, checked.target) == ("channel.check", "channel:sms")
