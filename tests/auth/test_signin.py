@@ -192,7 +192,8 @@ async def test_one_time_codes_once_confirmed_are_required(client, onboard, make_
         json={
             "email": email,
             "password": PASSWORD,
-            "code": totp.code_at(setup["secret"], time.time()),
+            # The next step's code: the one that confirmed was used once already.
+            "code": totp.code_at(setup["secret"], time.time() + totp.STEP),
         },
     )
     assert with_code.status_code == 200, with_code.text

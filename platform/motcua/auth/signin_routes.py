@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 import httpx
+from arq.connections import ArqRedis
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -33,7 +34,7 @@ from motcua.auth.models import Role, Staff
 from motcua.auth.oidc import OidcClient
 from motcua.auth.providers import ProviderService, operator_config, operator_for
 from motcua.auth.service import Principal
-from motcua.auth.sessions import SESSION_LIFETIME, ReusedRefreshToken, SessionService, Tokens
+from motcua.auth.sessions import SESSION_LIFETIME, SessionRevoked, SessionService, Tokens
 from motcua.auth.signin_schemas import (
     AcceptIn,
     InvitationOut,
@@ -42,6 +43,7 @@ from motcua.auth.signin_schemas import (
     ProviderIn,
     ProviderOut,
     RefreshIn,
+    RoleIn,
     StaffIn,
     StaffList,
     StaffOut,
@@ -136,14 +138,14 @@ async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) ->
         sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
         try:
             tokens = await sessions.refresh(token)
-        except ReusedRefreshToken as reused:
+        except SessionRevoked as revoked:
             record(
                 session,
-                action="auth.refresh_reused",
-                actor=Actor(reused.signed_in.subject, reused.signed_in.display),
-                target=f"session:{reused.signed_in.id}",
+                action=revoked.action,
+                actor=Actor(revoked.signed_in.subject, revoked.signed_in.display),
+                target=f"session:{revoked.signed_in.id}",
                 client=_client(request),
-                tenant_id=reused.signed_in.tenant_id,
+                tenant_id=revoked.signed_in.tenant_id,
             )
             await session.commit()
             raise
@@ -201,9 +203,11 @@ def _staff_out(staff: Staff) -> StaffOut:
 
 
 def provide_staff(
-    session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+    queue: NamedDependency[ArqRedis],
 ) -> StaffService:
-    return StaffService(session, Vault.for_settings(settings))
+    return StaffService(session, Vault.for_settings(settings), queue, settings.queue_name)
 
 
 def provide_providers(session: NamedDependency[AsyncSession]) -> ProviderService:
@@ -472,9 +476,29 @@ class StaffAdmin(Controller):
         opt=audited("staff.deactivate", "staff:{staff_id}"),
     )
     async def deactivate(
-        self, staff_id: FromPath[uuid.UUID], staff: NamedDependency[StaffService]
+        self,
+        staff_id: FromPath[uuid.UUID],
+        staff: NamedDependency[StaffService],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        queue: NamedDependency[ArqRedis],
     ) -> StaffOut:
-        return _staff_out(await staff.deactivate(staff_id))
+        # Sessions are ended in the deactivation's own transaction.
+        sessions = SessionService(session, signer_for(settings), queue, settings)
+        return _staff_out(await staff.deactivate(staff_id, sessions))
+
+    @put(
+        "/staff/{staff_id:uuid}/role",
+        summary="Change a staff member's role and agency (open sessions: at their next refresh)",
+        opt=audited("staff.role", "staff:{staff_id}", detail=("role", "agency_code")),
+    )
+    async def change_role(
+        self,
+        staff_id: FromPath[uuid.UUID],
+        data: Annotated[RoleIn, Body()],
+        staff: NamedDependency[StaffService],
+    ) -> StaffOut:
+        return _staff_out(await staff.change_role(staff_id, Role(data.role), data.agency_code))
 
     @get("/auth/provider", summary="The province's identity provider (secret as env:VAR)")
     async def get_provider(
