@@ -197,6 +197,7 @@ class Deliverer:
             subject=fill(template.subject, values),
             template_data=values,
             link=values.get("tracking_url") or None,
+            unsubscribe_url=values.get("unsubscribe_url") or None,  # broadcasts: one click
         )
 
     async def _send(
