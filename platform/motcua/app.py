@@ -42,6 +42,7 @@ from motcua.broadcasts.routes import (
     provide_subscriptions,
 )
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
+from motcua.conversations.routes import ChatCitizens, Threads, provide_threads
 from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
 from motcua.health import healthz, readyz
@@ -75,6 +76,8 @@ TENANT_ROUTES: list[Any] = [
     Broadcasts,
     CitizenSubscriptions,
     TenantAudit,
+    Threads,
+    ChatCitizens,
 ]
 
 
@@ -173,6 +176,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "notices": Provide(provide_notices, sync_to_thread=False),
             "subscriptions": Provide(provide_subscriptions, sync_to_thread=False),
             "broadcasts": Provide(provide_broadcasts, sync_to_thread=False),
+            "threads": Provide(provide_threads, sync_to_thread=False),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -12,6 +12,7 @@ from arq import cron, func
 from arq.worker import Worker
 
 from motcua.broadcasts import jobs as broadcasts
+from motcua.conversations import jobs as conversations
 from motcua.db import Database
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import apply_receipt_job, deliver_notice, lane_queue, relay_notices
@@ -77,7 +78,12 @@ def build_worker(
     ]
     dossier_lane = lane == "dossier"
     return Worker(
-        functions=[heartbeat, *deliveries, func(relay_notices, timeout=60, keep_result=0)]
+        functions=[
+            heartbeat,
+            *deliveries,
+            func(relay_notices, timeout=60, keep_result=0),
+            *conversations.FUNCTIONS,
+        ]
         if dossier_lane
         else [*deliveries, *broadcasts.FUNCTIONS],
         cron_jobs=[
@@ -89,6 +95,7 @@ def build_worker(
                 unique=True,
                 timeout=60,
             ),
+            *conversations.CRONS,
         ]
         if dossier_lane
         else broadcasts.CRONS,

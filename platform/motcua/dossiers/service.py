@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
 from motcua.catalog.service import CatalogService
+from motcua.conversations.identity import offer_rating, reach_in_chat
 from motcua.dates import vn_date
 from motcua.db import current_tenant
 from motcua.dossiers.applicants import check_email, check_id_number, normalise_phone
@@ -502,7 +503,10 @@ class DossierService:
             "status": dossier.status,
             "created_at": event.at.isoformat(),
         }
-        to = Address(phone=dossier.applicant_phone, email=dossier.applicant_email)
+        # A citizen who confirmed this phone in the chat hears there first.
+        to = await reach_in_chat(
+            self.session, Address(phone=dossier.applicant_phone, email=dossier.applicant_email)
+        )
         await write_notices(
             self.session,
             kind=kind,
@@ -511,6 +515,8 @@ class DossierService:
             dossier_code=dossier.code,
             test=dossier.test,
         )
+        if kind == "returned":
+            await offer_rating(self.session, dossier.code, to.phone, values, dossier.test)
 
     async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> tuple[str, str]:
         if not agency_code:

@@ -44,6 +44,9 @@ KINDS: Final = (
     "withdrawn",
     "reply",
     "broadcast",  # a province's news or policy message (broadcasts/)
+    "chat",  # the chat's own answers: look-ups, searches, confirmations
+    "phone_code",
+    "rating_offer",
 )
 
 # (subject, body) per locale and kind. SMS gets the same text: providers split it.
@@ -104,6 +107,17 @@ DEFAULTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         ),
         "reply": ("Trả lời câu hỏi của {salutation}", "{agency} trả lời: {reply}"),
         "broadcast": ("{province}: {topic}", "{province} – {topic}: {text} {link}"),
+        "chat": ("{province}", "{reply}"),
+        "phone_code": (
+            "Mã xác nhận số điện thoại",
+            "{province}: mã xác nhận số điện thoại của {salutation} là {reply}. Mã có hiệu lực "
+            "10 phút. Không cung cấp mã này cho bất kỳ ai.",
+        ),
+        "rating_offer": (
+            "Đánh giá hồ sơ {code}",
+            "Hồ sơ {code} đã trả kết quả. Mời {salutation} đánh giá mức độ hài lòng: trả lời "
+            "3 (rất hài lòng), 2 (hài lòng) hoặc 1 (không hài lòng).",
+        ),
     },
     "en": {
         "received": (
@@ -158,6 +172,17 @@ DEFAULTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         ),
         "reply": ("Answer to your question", "{agency} answers: {reply}"),
         "broadcast": ("{province}: {topic}", "{province} – {topic}: {text} {link}"),
+        "chat": ("{province}", "{reply}"),
+        "phone_code": (
+            "Phone confirmation code",
+            "{province}: your phone confirmation code is {reply}. It is valid for 10 minutes. "
+            "Never give it to anyone.",
+        ),
+        "rating_offer": (
+            "Rate dossier {code}",
+            "Dossier {code} has been returned. Please rate the service: answer 3 (very "
+            "satisfied), 2 (satisfied) or 1 (not satisfied).",
+        ),
     },
 }
 
