@@ -41,9 +41,7 @@ from motcua.dossiers.schemas import (
     RatingIn,
     RatingOut,
     Ref,
-    TrackEvent,
     TrackingKeyOut,
-    TrackOut,
 )
 from motcua.dossiers.timeline import record_event
 from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
@@ -324,7 +322,9 @@ class DossierService:
                 )
                 for e in events
             ],
-            rating=_rating_out(rating),
+            rating=None
+            if rating is None
+            else rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at),
         )
 
     async def list(self, filters: Filters) -> DossierPage:
@@ -548,43 +548,6 @@ class DossierService:
         if key is not None and not hmac.compare_digest(key.encode(), dossier.tracking_key.encode()):
             raise NotFound(f"No dossier '{dossier.code}'.")
 
-    async def track(self, code: str, key: str | None) -> TrackOut:
-        dossier, rating = await self._with_rating(code)
-        self._check_key(dossier, key)
-        basic = TrackOut(
-            code=dossier.code,
-            status=dossier.status,
-            status_text=STATUS_TEXT[dossier.status],
-            national_status=NATIONAL_CODES[dossier.status],
-            due_at=dossier.due_at,
-        )
-        if key is None:
-            return basic
-        events = await self._events(code, public_only=True)
-        return msgspec.structs.replace(
-            basic,
-            procedure=Ref(code=dossier.procedure_code, name=dossier.procedure_name),
-            agency=Ref(code=dossier.agency_code, name=dossier.agency_name),
-            timeliness=dossier.timeliness,
-            timeline=[
-                TrackEvent(
-                    text=ACTION_TEXT[e.action]
-                    + (f" đến {e.to_agency_name}" if e.to_agency_name else ""),
-                    agency=e.agency_name,
-                    note=e.note,
-                    at=e.at,
-                )
-                for e in events
-            ],
-            can_rate=self._can_rate(dossier, rating),
-            rating=_rating_out(rating),
-        )
-
-    def _can_rate(self, dossier: Dossier, rating: Rating | None) -> bool:
-        if dossier.status != "returned":
-            return False
-        return rating is None or datetime.now(UTC) - rating.created_at < RATING_CHANGEABLE
-
     async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
         if self.tenant.suspended:
             raise Forbidden("This province is suspended; its pages are read-only.")
@@ -592,7 +555,7 @@ class DossierService:
         self._check_key(dossier, key)
         if dossier.status != "returned":
             raise Conflict("A dossier is rated once its result has been returned.")
-        if not self._can_rate(dossier, rating):
+        if not can_rate(dossier.status, rating.created_at if rating else None):
             raise Conflict("A rating can be changed for 7 days only.")
         now = datetime.now(UTC)
         if rating is None:
@@ -603,17 +566,20 @@ class DossierService:
         rating.comment = data.comment.strip()
         rating.updated_at = now
         await self.session.flush()
-        out = _rating_out(rating)
-        assert out is not None
-        return out
+        return rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at)
 
 
-def _rating_out(rating: Rating | None) -> RatingOut | None:
-    if rating is None:
-        return None
+def can_rate(status: str, rated_at: datetime | None) -> bool:
+    """Once returned; a rating given can be changed for 7 days."""
+    if status != "returned":
+        return False
+    return rated_at is None or datetime.now(UTC) - rated_at < RATING_CHANGEABLE
+
+
+def rating_out(attitude: int, result: int, comment: str, updated_at: datetime) -> RatingOut:
     return RatingOut(
-        attitude=LEVEL_NAMES[rating.attitude],  # type: ignore[arg-type]
-        result=LEVEL_NAMES[rating.result],  # type: ignore[arg-type]
-        comment=rating.comment,
-        updated_at=rating.updated_at,
+        attitude=LEVEL_NAMES[attitude],  # type: ignore[arg-type]
+        result=LEVEL_NAMES[result],  # type: ignore[arg-type]
+        comment=comment,
+        updated_at=updated_at,
     )

@@ -29,6 +29,15 @@ def _is_public(request: Request[Any, Any, Any]) -> bool:
     return request.route_handler.opt.get("access") == "public"
 
 
+# Coroutines, not plain functions: Litestar runs a plain check in a worker thread.
+async def _public_route(request: Request[Any, Any, Any]) -> bool:
+    return _is_public(request)
+
+
+async def _staff_route(request: Request[Any, Any, Any]) -> bool:
+    return not _is_public(request)
+
+
 def _address(request: Request[Any, Any, Any]) -> str:
     return f"address:{get_remote_address(request)}"
 
@@ -53,7 +62,7 @@ def rate_limits(settings: Settings) -> list[DefineMiddleware]:
                 store="rate_limit",
                 exclude=HAS_OWN_LIMIT,
                 identifier_for_request=_address,
-                check_throttle_handler=_is_public,
+                check_throttle_handler=_public_route,
             ).middleware
         )
     if settings.rate_limit_caller_per_minute > 0:
@@ -62,7 +71,7 @@ def rate_limits(settings: Settings) -> list[DefineMiddleware]:
                 rate_limit=("minute", settings.rate_limit_caller_per_minute),
                 store="rate_limit",
                 identifier_for_request=_credential,
-                check_throttle_handler=lambda request: not _is_public(request),
+                check_throttle_handler=_staff_route,
             ).middleware
         )
     return limits
