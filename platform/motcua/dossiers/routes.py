@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +32,7 @@ from motcua.dossiers.schemas import (
 )
 from motcua.dossiers.service import DossierService, Filters, Links
 from motcua.dossiers.tracking import TrackingReader
+from motcua.security.limits import per_address
 from motcua.settings import Settings
 from motcua.tenancy.directory import TenantRef
 
@@ -40,7 +40,7 @@ staff = requires(Role.OFFICER, Role.INTEGRATION)
 officers = requires(Role.OFFICER)
 # Codes are printed on paper: a stranger may try many. Per client address, shared by all
 # processes through the "rate_limit" store.
-tracking_limit = RateLimitConfig(rate_limit=("minute", 60), store="rate_limit")
+tracking_limit = per_address("tracking", 60)
 Key = Annotated[str | None, QueryParameter(name="k", max_length=64)]
 LEVELS = [
     ("rat_hai_long", "Rất hài lòng"),
