@@ -103,6 +103,8 @@ class Database:
     async def reader(self) -> asyncpg.Pool:
         """A plain asyncpg pool, as the same role, for the hot read paths that skip the ORM
         (public tracking). Opened on first use."""
+        if self._reader is not None:
+            return self._reader
         async with self._reader_opening:
             if self._reader is None:
                 self._reader = await asyncpg.create_pool(

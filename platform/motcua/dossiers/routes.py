@@ -49,8 +49,8 @@ LEVELS = [
 ]
 
 
-async def provide_tracking(db: NamedDependency[Database]) -> TrackingReader:
-    return TrackingReader(await db.reader())
+def provide_tracking(db: NamedDependency[Database]) -> TrackingReader:
+    return TrackingReader(db)
 
 
 def provide_dossiers(
@@ -224,7 +224,7 @@ class Tracking(Controller):
 
     tags = ["tracking"]
     middleware = [tracking_limit.middleware]
-    dependencies = {"tracking": Provide(provide_tracking)}
+    dependencies = {"tracking": Provide(provide_tracking, sync_to_thread=False)}
 
     @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
     async def track_json(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-import asyncpg
 import msgspec
 
 from motcua.audit.service import viewers
+from motcua.db import Database
 from motcua.dossiers.codes import CODE
 from motcua.dossiers.lifecycle import ACTION_TEXT, NATIONAL_CODES, STATUS_TEXT
 from motcua.dossiers.schemas import Ref, TrackEvent, TrackOut
@@ -53,14 +53,15 @@ _viewed = msgspec.json.Decoder(list[_Viewed])
 
 
 class TrackingReader:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def track(self, tenant: TenantRef, code: str, key: str | None) -> TrackOut:
         """Without the key: the status and promised date. A wrong key is a wrong code."""
         if not CODE.fullmatch(code):
             raise NotFound(f"No dossier '{code[:64]}'.")
-        row = await self.pool.fetchrow(_TRACK, tenant.id, code, key is not None)
+        pool = await self.db.reader()
+        row = await pool.fetchrow(_TRACK, tenant.id, code, key is not None)
         if row is None or (
             key is not None and not hmac.compare_digest(key.encode(), row["tracking_key"].encode())
         ):
