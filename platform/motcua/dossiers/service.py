@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
+from motcua.catalog.cache import Recent
+from motcua.catalog.schemas import ProcedureOut
 from motcua.catalog.service import CatalogService
 from motcua.dates import vn_date
 from motcua.db import current_tenant
@@ -104,6 +107,12 @@ class Filters:
     per_page: int = 20
 
 
+# Intake reads these on every dossier; they change rarely (catalog/cache.py).
+_procedures: Recent[tuple[uuid.UUID, str], ProcedureOut] = Recent(seconds=10)
+_active_agencies: Recent[tuple[uuid.UUID, str], bool] = Recent(seconds=10)
+_calendars: Recent[uuid.UUID, WorkCalendar] = Recent(seconds=10)
+
+
 class DossierService:
     def __init__(
         self, session: AsyncSession, tenant: TenantRef, links: Links, scope: Scope = None
@@ -115,8 +124,23 @@ class DossierService:
         self.catalog = CatalogService(session)
 
     async def calendar(self) -> WorkCalendar:
+        known = _calendars.get(self.tenant.id)
+        if known is not None:
+            return known
         days = await CalendarService(self.session).days()
-        return WorkCalendar({day: kind for day, (kind, _) in days.items()}, self.tenant.timezone)
+        calendar = WorkCalendar({d: kind for d, (kind, _) in days.items()}, self.tenant.timezone)
+        return _calendars.put(self.tenant.id, calendar)
+
+    async def _procedure(self, code: str) -> ProcedureOut:
+        key = (self.tenant.id, code)
+        return _procedures.get(key) or _procedures.put(key, await self.catalog.procedure(code))
+
+    async def _active_agency(self, code: str) -> bool:
+        key = (self.tenant.id, code)
+        known = _active_agencies.get(key)
+        if known is None:
+            known = _active_agencies.put(key, await self.catalog.active_agency(code))
+        return known
 
     # -- intake --------------------------------------------------------------------------
 
@@ -133,7 +157,7 @@ class DossierService:
                 return await self.get(known), False
         problems: list[dict[str, str]] = []
         try:
-            procedure = await self.catalog.procedure(data.procedure_code)
+            procedure = await self._procedure(data.procedure_code)
         except NotFound:
             raise Invalid(
                 "Unknown procedure.",
@@ -154,7 +178,7 @@ class DossierService:
                     "message": f"'{agency_code}' does not take in this procedure",
                 }
             )
-        elif not await self.catalog.active_agency(agency_code):
+        elif not await self._active_agency(agency_code):
             problems.append({"field": "agency_code", "message": "is not an active agency"})
         elif self.scope is not None and agency_code not in self.scope:
             problems.append({"field": "agency_code", "message": "is not your agency or below it"})
@@ -207,7 +231,7 @@ class DossierService:
             test=test,
         )
         self.session.add(dossier)
-        await record_event(
+        received = await record_event(
             self.session,
             dossier,
             action="receive",
@@ -216,19 +240,20 @@ class DossierService:
             at=received_at,
             notify=self._notify,
         )
+        if not data.external_id:
+            return self._out(dossier, [received], None), True
         try:
             async with self.session.begin_nested():
                 await self.session.flush()
         except IntegrityError:
             # The same external_id, sent twice at once: the other request won.
-            if data.external_id:
-                code = await self.session.scalar(
-                    select(Dossier.code).where(Dossier.external_id == data.external_id)
-                )
-                if code:
-                    return await self.get(code), False
+            code = await self.session.scalar(
+                select(Dossier.code).where(Dossier.external_id == data.external_id)
+            )
+            if code:
+                return await self.get(code), False
             raise
-        return await self.get(dossier.code), True
+        return self._out(dossier, [received], None), True
 
     def _aware(self, moment: datetime) -> datetime:
         """A time without an offset is the province's local time."""
@@ -274,7 +299,11 @@ class DossierService:
 
     async def get(self, code: str) -> DossierOut:
         dossier, rating = await self._with_rating(code)
-        events = await self._events(code)
+        return self._out(dossier, await self._events(code), rating)
+
+    def _out(
+        self, dossier: Dossier, events: list[DossierEvent], rating: Rating | None
+    ) -> DossierOut:
         receiving = next(
             (e.agency_name for e in events if e.action == "receive"), dossier.receiving_agency_code
         )
