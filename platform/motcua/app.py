@@ -32,6 +32,14 @@ from motcua.auth.signin_routes import (
     provide_providers,
     provide_staff,
 )
+from motcua.broadcasts.routes import (
+    Areas,
+    Broadcasts,
+    CitizenSubscriptions,
+    Topics,
+    provide_broadcasts,
+    provide_subscriptions,
+)
 from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
@@ -61,6 +69,10 @@ TENANT_ROUTES: list[Any] = [
     Tracking,
     Notices,
     Hooks,
+    Topics,
+    Areas,
+    Broadcasts,
+    CitizenSubscriptions,
     TenantAudit,
 ]
 
@@ -158,6 +170,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "catalog": Provide(provide_catalog, sync_to_thread=False),
             "dossiers": Provide(provide_dossiers, sync_to_thread=False),
             "notices": Provide(provide_notices, sync_to_thread=False),
+            "subscriptions": Provide(provide_subscriptions, sync_to_thread=False),
+            "broadcasts": Provide(provide_broadcasts, sync_to_thread=False),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

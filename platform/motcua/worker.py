@@ -11,6 +11,7 @@ import httpx
 from arq import cron, func
 from arq.worker import Worker
 
+from motcua.broadcasts import jobs as broadcasts
 from motcua.db import Database
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import apply_receipt_job, deliver_notice, lane_queue, relay_notices
@@ -45,6 +46,9 @@ def build_worker(
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        # Jobs pick their lane's queue from the platform's name; the bulk worker's own
+        # would send a held-back bulk notice to "…:bulk:bulk", where nobody listens.
+        ctx["redis"].default_queue_name = settings.queue_name
         ctx["db"] = Database.for_settings(settings)
         ctx["http"] = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=5.0),
@@ -75,7 +79,7 @@ def build_worker(
     return Worker(
         functions=[heartbeat, *deliveries, func(relay_notices, timeout=60, keep_result=0)]
         if dossier_lane
-        else deliveries,
+        else [*deliveries, *broadcasts.FUNCTIONS],
         cron_jobs=[
             cron(heartbeat, second={0, 30}, run_at_startup=True),
             cron(
@@ -87,7 +91,7 @@ def build_worker(
             ),
         ]
         if dossier_lane
-        else [],
+        else broadcasts.CRONS,
         max_jobs=settings.worker_concurrency,
         poll_delay=0.05 if dossier_lane else 0.5,  # a citizen waits on the dossier lane
         redis_settings=redis_settings(settings.redis_url),
@@ -119,11 +123,15 @@ async def run_lanes(settings: Settings, *, grace: int = 0) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop, signum)
+    # async_run, not main: a stop signal ends a run by cancelling its main task. Each lane
+    # ends on its own, so the first to stop does not cut short the other's grace.
+    runs = [asyncio.ensure_future(worker.async_run()) for worker in workers]
     try:
-        # async_run, not main: a stop signal ends the run by cancelling its main task.
-        await asyncio.gather(*(worker.async_run() for worker in workers))
-    except asyncio.CancelledError:
-        pass
+        done, _ = await asyncio.wait(runs, return_when=asyncio.FIRST_EXCEPTION)
+        for run in done:
+            failure = None if run.cancelled() else run.exception()
+            if failure is not None:
+                raise failure
     finally:
         for worker in workers:
             await worker.close()

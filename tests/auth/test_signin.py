@@ -1,23 +1,14 @@
 """Staff sign-in over HTTP: a real OpenID provider on loopback, staff passwords, sessions."""
 
 import time
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from motcua.auth import totp
 from motcua.auth.models import Role
-from tests.auth.oidc_provider import OidcProvider
+from tests.auth.conftest import sign_in_with_provider
 
 PASSWORD = "mật-khẩu-đủ-dài"
-
-
-@pytest.fixture
-async def provider(monkeypatch):
-    monkeypatch.setenv("MOTCUA_TEST_OIDC_SECRET", "s3cret-of-the-test")
-    async with OidcProvider() as running:
-        yield running
 
 
 @pytest.fixture
@@ -40,17 +31,6 @@ async def province(client, onboard, make_key, provider):
     assert response.status_code == 200, response.text
     assert response.json()["client_secret"] == "env:MOTCUA_TEST_OIDC_SECRET"
     return p, base, admin
-
-
-async def sign_in_with_provider(client, provider, base):
-    """The browser's trip: our login, the provider's authorize, back to our callback."""
-    start = await client.get(f"{base}/auth/oidc/login")
-    assert start.status_code == 302, start.text
-    async with httpx.AsyncClient() as browser:
-        at_provider = await browser.get(start.headers["location"])
-    assert at_provider.status_code == 302, at_provider.text
-    back = urlsplit(at_provider.headers["location"])
-    return await client.get(f"{back.path}?{back.query}"), parse_qs(back.query)
 
 
 async def test_an_officer_signs_in_with_the_provinces_provider(client, provider, province):
@@ -212,7 +192,8 @@ async def test_one_time_codes_once_confirmed_are_required(client, onboard, make_
         json={
             "email": email,
             "password": PASSWORD,
-            "code": totp.code_at(setup["secret"], time.time()),
+            # The next step's code: the one that confirmed was used once already.
+            "code": totp.code_at(setup["secret"], time.time() + totp.STEP),
         },
     )
     assert with_code.status_code == 200, with_code.text

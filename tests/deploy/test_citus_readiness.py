@@ -18,15 +18,20 @@ import pytest
 
 from motcua.db.base import tenant_tables
 
-# Tables that have tenant_id and still are not a province's own: Citus reference tables,
-# copied to every node. Each says why; a new table with tenant_id must be a tenant table
-# (TenantOwned) or be added here with its reason.
+# Tables that have tenant_id and still are the platform's, not a province's: under Citus they
+# stay on the coordinator (or become reference tables, copied to every node). Each says why;
+# a new table with tenant_id must be a tenant table (TenantOwned) or be added here with its
+# reason (docs/scaling.md lists them too).
 REFERENCE_TABLES = {
     "tenant_domains": "maps a request's Host to its province before any province is known",
     "api_keys": "operator keys have no province (tenant_id NULL); a key is found before its "
     "province is",
+    "sign_in_sessions": "operators' sessions have no province; a session is found by its "
+    "cookie before its province is",
+    "platform_audit_events": "what operators did across provinces; tenant_id only names the "
+    "province an action touched",
 }
-# Reference tables without tenant_id that tenant tables may point to.
+# Platform tables without tenant_id that tenant tables may point to.
 PLATFORM_TABLES = {"tenants", "alembic_version"}
 
 

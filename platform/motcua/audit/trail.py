@@ -12,8 +12,9 @@ anything (nothing transactional changed) gets its row in a transaction of its ow
 from __future__ import annotations
 
 import contextlib
+import getpass
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.service import Actor, actor_of
-from motcua.db.session import TENANT_SETTING, TenantScopedSession
+from motcua.db.session import TENANT_SETTING, Database, TenantScopedSession
 
 AUDIT_OPT = "audit"
 _SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
@@ -103,6 +104,45 @@ def audit_scope(pending: Pending) -> Iterator[Pending]:
         yield pending
     finally:
         _pending.reset(token)
+
+
+def cli_actor() -> Actor:
+    """The operator at the command line, by their login on the machine."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = "unknown"
+    return Actor(f"cli:{user}", f"{user} (dòng lệnh)")
+
+
+@contextlib.asynccontextmanager
+async def cli_audit(
+    db: Database,
+    action: str,
+    target: str = "",
+    *,
+    tenant_id: uuid.UUID | None = None,
+    tenant_slug: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AsyncIterator[Pending]:
+    """A command's row, as its HTTP twin leaves it: with the command's first commit, or, if
+    it succeeded without committing anything, alone. A command that fails (raises) leaves
+    none. What only the command learns (the tenant of a key) it sets on the Pending."""
+    pending = Pending(
+        action=action,
+        actor=cli_actor(),
+        target=target,
+        client="cli",
+        detail=detail,
+        tenant_id=tenant_id,
+        tenant_slug=tenant_slug,
+    )
+    with audit_scope(pending):
+        yield pending
+        if not pending.written:
+            session_for = db.tenant_session(pending.tenant_id) if pending.tenant_id else None
+            async with session_for or db.platform_session() as session:
+                await session.commit()  # the before_commit hook adds the row
 
 
 @event.listens_for(TenantScopedSession, "before_commit")

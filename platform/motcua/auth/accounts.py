@@ -15,6 +15,7 @@ from http import HTTPStatus
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from arq.connections import ArqRedis
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from motcua.auth import totp
 from motcua.auth.models import Role, Staff, StaffInvitation
 from motcua.auth.service import Principal
+from motcua.auth.sessions import SessionService
 from motcua.catalog.service import CatalogService
 from motcua.errors import Conflict, Invalid, NotFound, Problem, Unauthorized
 from motcua.notices.vault import Vault
@@ -67,9 +69,11 @@ def _token_hash(token: str) -> bytes:
 
 
 class StaffService:
-    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+    def __init__(self, session: AsyncSession, vault: Vault, redis: ArqRedis, prefix: str) -> None:
         self.session = session
         self.vault = vault
+        self.redis = redis  # remembers used one-time codes
+        self.prefix = prefix
 
     # -- records -------------------------------------------------------------------------
 
@@ -108,9 +112,28 @@ class StaffService:
     async def list(self) -> list[Staff]:
         return list((await self.session.scalars(select(Staff).order_by(Staff.email))).all())
 
-    async def deactivate(self, staff_id: uuid.UUID) -> Staff:
+    async def deactivate(self, staff_id: uuid.UUID, sessions: SessionService) -> Staff:
+        """No more sign-ins, and the sessions open now end at once: their access tokens are
+        refused from the next request, their refresh tokens fail."""
         staff = await self.get(staff_id)
         staff.active = False
+        await sessions.end_all(principal_of(staff), "staff deactivated")
+        return staff
+
+    async def change_role(self, staff_id: uuid.UUID, role: Role, agency_code: str | None) -> Staff:
+        """A new role and agency; open sessions take them at their next refresh."""
+        if role not in STAFF_ROLES:
+            raise Invalid("Staff are admins, officers or viewers.")
+        if agency_code is not None and not await CatalogService(self.session).active_agency(
+            agency_code
+        ):
+            raise Invalid(
+                f"The province has no active agency '{agency_code}'.",
+                errors=[{"field": "agency_code", "message": "is not an active agency"}],
+            )
+        staff = await self.get(staff_id)
+        staff.role, staff.agency_code = role, agency_code
+        await self.session.flush()
         return staff
 
     # -- invitations ---------------------------------------------------------------------
@@ -164,8 +187,10 @@ class StaffService:
             secret = self._totp_secret(staff)
             if not code:
                 return Failure("one-time code missing", staff)
-            if secret is None or not totp.verify(secret, code):
+            if secret is None or (step := totp.matching_step(secret, code)) is None:
                 return self._failed(staff, "wrong one-time code", now)
+            if not await self._first_use(staff, step):
+                return self._failed(staff, "one-time code already used", now)
         staff.failed_attempts, staff.locked_until = 0, None
         staff.last_sign_in_at = now
         if _hasher.check_needs_rehash(staff.password_hash):
@@ -196,10 +221,19 @@ class StaffService:
         secret = self._totp_secret(staff)
         if secret is None:
             raise Invalid("Start the one-time code set-up first.")
-        if not totp.verify(secret, code):
+        step = totp.matching_step(secret, code)
+        if step is None:
             raise Unauthorized("The one-time code is wrong.")
+        if not await self._first_use(staff, step):
+            raise Unauthorized("This one-time code was already used; wait for the next one.")
         staff.totp_enabled = True
         return staff
+
+    async def _first_use(self, staff: Staff, step: int) -> bool:
+        """Remember the code of this step as used, for as long as it would be accepted;
+        False if it was already (a code seen over someone's shoulder, or intercepted)."""
+        key = f"{self.prefix}:totp-used:{staff.id}:{step}"
+        return bool(await self.redis.set(key, b"1", ex=totp.REMEMBER_SECONDS, nx=True))
 
     def _totp_secret(self, staff: Staff) -> str | None:
         return self.vault.decrypt(staff.totp_secret) if staff.totp_secret else None

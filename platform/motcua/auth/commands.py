@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 
+from motcua.audit.trail import cli_audit
 from motcua.auth.models import Role
 from motcua.auth.service import TENANT_ROLES, KeyService
 from motcua.catalog.service import CatalogService
@@ -36,14 +37,20 @@ async def create_key(
         )
         return 2
     db = _database(settings)
+    detail = {"role": chosen.value, "name": name, "agency_code": agency, "test": test}
     try:
-        async with db.platform_session() as session:
+        # Its row goes where the HTTP twin's goes: the province's log, or the platform's.
+        async with (
+            cli_audit(db, "key.create", detail={k: v for k, v in detail.items() if v}) as row,
+            db.platform_session() as session,
+        ):
             tenant_id = (await TenantService(db).get(session, tenant)).id if tenant else None
             if agency and tenant_id:
                 await _check_agency(db, tenant_id, agency)
             key, plaintext = await KeyService(session).create(
                 role=chosen, tenant_id=tenant_id, name=name, test=test, agency_code=agency
             )
+            row.tenant_id, row.target = tenant_id, f"key:{key.id}"
             await session.commit()
     except Problem as exc:
         print(f"motcua: {exc.detail}", file=sys.stderr)
@@ -62,8 +69,11 @@ async def create_key(
 async def revoke_key(settings: Settings, key_id: str) -> int:
     db = _database(settings)
     try:
-        async with db.platform_session() as session:
-            await KeyService(session).revoke(key_id)
+        async with (
+            cli_audit(db, "key.revoke", f"key:{key_id}") as row,
+            db.platform_session() as session,
+        ):
+            row.tenant_id = (await KeyService(session).revoke(key_id)).tenant_id
             await session.commit()
     except Problem as exc:
         print(f"motcua: {exc.detail}", file=sys.stderr)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.accounts import STAFF_ROLES, principal_of
 from motcua.auth.models import OidcProvider, Role, Staff
-from motcua.auth.oidc import ProviderConfig, issuer_problem, resolve_secret
+from motcua.auth.oidc import ENV_REFERENCE, ProviderConfig, issuer_problem, resolve_secret
 from motcua.auth.service import Principal
+from motcua.auth.signin_schemas import ProviderIn
 from motcua.catalog.service import CatalogService
 from motcua.db import current_tenant
 from motcua.errors import Forbidden, Invalid, NotFound
@@ -20,17 +21,30 @@ ROLE_NAMES = frozenset(role.value for role in STAFF_ROLES)
 
 
 def provider_problems(
-    issuer: str, client_secret: str, role_map: dict[str, str]
+    issuer: str,
+    client_secret: str,
+    role_map: dict[str, str],
+    *,
+    scopes: str = "openid",
+    role_claim: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(field, message) for each thing wrong with a provider's settings."""
+    """(field, message) for each thing wrong with a provider's settings: the admin route's
+    and the pack's [auth.oidc] checks alike."""
     problems = []
     if (why := issuer_problem(issuer)) is not None:
         problems.append(("issuer", why))
-    if not client_secret.startswith("env:") or len(client_secret) < 5:
+    if ENV_REFERENCE.fullmatch(client_secret) is None:
         problems.append(("client_secret", "is a secret: write it as env:VARIABLE"))
+    if "openid" not in scopes.split():
+        problems.append(("scopes", "must include openid"))
     for claim_value, role in role_map.items():
         if role not in ROLE_NAMES:
             problems.append((f"role_map.{claim_value}", "must be admin, officer or viewer"))
+    if role_map and not role_claim:
+        problems.append(("role_claim", "names the claim whose values role_map maps: set it"))
+    if role_claim and not role_map:
+        # Roles would come from this claim alone, and no value of it would give one.
+        problems.append(("role_map", "maps no value of role_claim to a role: nobody could sign in"))
     return problems
 
 
@@ -54,7 +68,9 @@ class ProviderService:
         role_map: dict[str, str] | None = None,
         agency_claim: str | None = None,
     ) -> OidcProvider:
-        problems = provider_problems(issuer, client_secret, role_map or {})
+        problems = provider_problems(
+            issuer, client_secret, role_map or {}, scopes=scopes, role_claim=role_claim
+        )
         if problems:
             raise Invalid(
                 "The identity provider's settings are not valid.",
@@ -74,6 +90,23 @@ class ProviderService:
         row = await self.get()
         if row is not None:
             await self.session.delete(row)
+
+    async def sync(self, wanted: ProviderIn) -> bool:
+        """Set the provider as a pack describes it; whether anything changed (a pack
+        applied again changes nothing)."""
+        row = await self.get()
+        if row is not None and pack_table(row) == pack_table(wanted):
+            return False
+        await self.put(
+            issuer=wanted.issuer,
+            client_id=wanted.client_id,
+            client_secret=wanted.client_secret,
+            scopes=wanted.scopes,
+            role_claim=wanted.role_claim,
+            role_map=wanted.role_map,
+            agency_claim=wanted.agency_claim,
+        )
+        return True
 
     async def config(self) -> ProviderConfig:
         row = await self.get()
@@ -122,6 +155,23 @@ class ProviderService:
             staff.name = str(claims["name"])[:200]
         await self.session.flush()
         return principal_of(staff)
+
+
+def pack_table(provider: OidcProvider | ProviderIn) -> dict[str, Any]:
+    """The provider as a pack's [auth.oidc] table writes it (TOML has no null: unset claims
+    are left out)."""
+    table: dict[str, Any] = {
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "client_secret": provider.client_secret,  # an env:VAR reference, never a value
+        "scopes": provider.scopes,
+    }
+    if provider.role_claim:
+        table["role_claim"] = provider.role_claim
+    if provider.agency_claim:
+        table["agency_claim"] = provider.agency_claim
+    table["role_map"] = dict(provider.role_map)
+    return table
 
 
 def _mapped(config: ProviderConfig, claims: dict[str, Any]) -> tuple[Role | None, str | None]:

@@ -2,30 +2,34 @@
 
 Each refresh answers a new refresh token and retires the one presented. A retired token
 presented again means it was copied: the whole session is revoked, for the thief and the
-owner alike, and the owner signs in again.
+owner alike, and the owner signs in again. A staff member's refresh reads their staff record
+again: a new role or agency applies from then on, and a deactivated account gets nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.auth.models import RefreshToken, SignInSession
+from motcua.auth.models import RefreshToken, SignInSession, Staff
 from motcua.auth.service import Principal
 from motcua.auth.tokens import ACCESS_SECONDS, SessionSigner, revoked_key
+from motcua.db.session import TENANT_SETTING
 from motcua.errors import Unauthorized
 from motcua.settings import Settings
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day; then sign in again
 
 Method = Literal["oidc", "password"]
+_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,8 @@ def _hash(token: str) -> bytes:
 
 
 class SessionService:
-    """On a platform session: sessions are found by their refresh token alone."""
+    """On a platform session (sessions are found by their refresh token alone), or on the
+    province's session when its admin ends a staff member's sessions."""
 
     def __init__(
         self, session: AsyncSession, signer: SessionSigner, redis: ArqRedis, settings: Settings
@@ -93,7 +98,43 @@ class SessionService:
             await self.revoke(signed_in, "refresh token reused")
             raise ReusedRefreshToken(signed_in)
         token.used_at = now
+        if signed_in.kind == "staff" and signed_in.tenant_id is not None:
+            staff = await self._staff_now(signed_in.tenant_id, signed_in.subject)
+            if staff is None or not staff.active:
+                await self.revoke(signed_in, "staff deactivated")
+                raise StaffGone(signed_in)
+            signed_in.role, signed_in.agency_code = staff.role, staff.agency_code
+            signed_in.display = staff.name
         return await self._tokens(signed_in)
+
+    async def _staff_now(self, tenant_id: uuid.UUID, subject: str) -> Staff | None:
+        """The staff record as it is now. Staff rows are the province's: this transaction
+        is scoped to the session's province before it reads one."""
+        try:
+            staff_id = uuid.UUID(subject.removeprefix("staff:"))
+        except ValueError:
+            return None
+        await self.session.execute(_SET_TENANT, {"tenant": str(tenant_id)})
+        found: Staff | None = await self.session.scalar(
+            select(Staff).where(Staff.tenant_id == tenant_id, Staff.id == staff_id)
+        )
+        return found
+
+    async def end_all(self, principal: Principal, reason: str) -> int:
+        """Revoke every open session of this person in their province; how many."""
+        open_now = await self.session.scalars(
+            select(SignInSession).where(
+                SignInSession.subject == principal.subject,
+                SignInSession.tenant_id == principal.tenant_id,
+                SignInSession.revoked_at.is_(None),
+                SignInSession.expires_at > datetime.now(UTC),
+            )
+        )
+        ended = 0
+        for row in open_now.all():
+            await self.revoke(row, reason)
+            ended += 1
+        return ended
 
     async def by_id(self, session_id: str) -> SignInSession | None:
         return await self.session.get(SignInSession, session_id)
@@ -107,14 +148,29 @@ class SessionService:
         await self.redis.set(revoked_key(self.settings, signed_in.id), b"1", ex=ACCESS_SECONDS)
 
 
-class ReusedRefreshToken(Unauthorized):
-    """A refresh token presented a second time: the session is revoked (commit it)."""
+class SessionRevoked(Unauthorized):
+    """A refresh that revoked its session: commit the revocation, record `action`."""
+
+    action = "auth.session_revoked"
+    message = "This session is ended. Sign in again."
 
     def __init__(self, signed_in: SignInSession) -> None:
-        super().__init__(
-            "This refresh token was already used; the session is ended. Sign in again."
-        )
+        super().__init__(self.message)
         self.signed_in = signed_in
+
+
+class ReusedRefreshToken(SessionRevoked):
+    """A refresh token presented a second time."""
+
+    action = "auth.refresh_reused"
+    message = "This refresh token was already used; the session is ended. Sign in again."
+
+
+class StaffGone(SessionRevoked):
+    """The staff member was deactivated (or removed) since signing in."""
+
+    action = "auth.refresh_refused"
+    message = "This staff account is deactivated; the session is ended."
 
 
 def principal_of(row: SignInSession) -> Principal:

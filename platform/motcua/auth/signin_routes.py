@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 import httpx
+from arq.connections import ArqRedis
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.audit.service import Actor, record
+from motcua.audit.trail import add_detail, audited, set_target
 from motcua.auth.accounts import INVITATION_LIFETIME, WRONG, AccountLocked, Failure, StaffService
 from motcua.auth.accounts import principal_of as staff_principal
 from motcua.auth.guards import (
@@ -32,7 +34,7 @@ from motcua.auth.models import Role, Staff
 from motcua.auth.oidc import OidcClient
 from motcua.auth.providers import ProviderService, operator_config, operator_for
 from motcua.auth.service import Principal
-from motcua.auth.sessions import SESSION_LIFETIME, ReusedRefreshToken, SessionService, Tokens
+from motcua.auth.sessions import SESSION_LIFETIME, SessionRevoked, SessionService, Tokens
 from motcua.auth.signin_schemas import (
     AcceptIn,
     InvitationOut,
@@ -41,6 +43,7 @@ from motcua.auth.signin_schemas import (
     ProviderIn,
     ProviderOut,
     RefreshIn,
+    RoleIn,
     StaffIn,
     StaffList,
     StaffOut,
@@ -135,14 +138,14 @@ async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) ->
         sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
         try:
             tokens = await sessions.refresh(token)
-        except ReusedRefreshToken as reused:
+        except SessionRevoked as revoked:
             record(
                 session,
-                action="auth.refresh_reused",
-                actor=Actor(reused.signed_in.subject, reused.signed_in.display),
-                target=f"session:{reused.signed_in.id}",
+                action=revoked.action,
+                actor=Actor(revoked.signed_in.subject, revoked.signed_in.display),
+                target=f"session:{revoked.signed_in.id}",
                 client=_client(request),
-                tenant_id=reused.signed_in.tenant_id,
+                tenant_id=revoked.signed_in.tenant_id,
             )
             await session.commit()
             raise
@@ -150,35 +153,18 @@ async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) ->
     return tokens
 
 
-async def _sign_out(db: Database, request: AnyRequest, tenant_id: uuid.UUID | None) -> None:
+async def _sign_out(db: Database, request: AnyRequest) -> None:
     principal: Principal = request.state.principal
     if principal.session_id is None:
         raise Forbidden("An API key has no session to sign out of; revoke the key instead.")
+    set_target(f"session:{principal.session_id}")
     found = services(request)
     async with db.platform_session() as session:
         sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
         row = await sessions.by_id(principal.session_id)
         if row is not None:
             await sessions.revoke(row, "signed out")
-        if tenant_id is None:
-            record(
-                session,
-                action="auth.sign_out",
-                actor=_actor(principal),
-                target=f"session:{principal.session_id}",
-                client=_client(request),
-            )
-        await session.commit()
-    if tenant_id is not None:
-        async with db.tenant_session(tenant_id) as session:
-            record(
-                session,
-                action="auth.sign_out",
-                actor=_actor(principal),
-                target=f"session:{principal.session_id}",
-                client=_client(request),
-            )
-            await session.commit()
+        await session.commit()  # with the auth.sign_out row (the route is audited)
 
 
 def _actor(principal: Principal) -> Actor:
@@ -217,9 +203,11 @@ def _staff_out(staff: Staff) -> StaffOut:
 
 
 def provide_staff(
-    session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+    queue: NamedDependency[ArqRedis],
 ) -> StaffService:
-    return StaffService(session, Vault.for_settings(settings))
+    return StaffService(session, Vault.for_settings(settings), queue, settings.queue_name)
 
 
 def provide_providers(session: NamedDependency[AsyncSession]) -> ProviderService:
@@ -366,11 +354,15 @@ class SignIn(Controller):
             raise Unauthorized("This session belongs to another province.")
         return _tokens_response(tokens, settings)
 
-    @post("/sign-out", summary="End this session", guards=[any_staff], status_code=200)
-    async def sign_out(
-        self, request: AnyRequest, tenant: NamedDependency[TenantRef], db: NamedDependency[Database]
-    ) -> Response[None]:
-        await _sign_out(db, request, tenant.id)
+    @post(
+        "/sign-out",
+        summary="End this session",
+        guards=[any_staff],
+        status_code=200,
+        opt=audited("auth.sign_out"),
+    )
+    async def sign_out(self, request: AnyRequest, db: NamedDependency[Database]) -> Response[None]:
+        await _sign_out(db, request)
         response: Response[None] = Response(None, status_code=200)
         _clear_cookies(response)
         return response
@@ -391,7 +383,11 @@ class SignIn(Controller):
         return _staff_out(await staff.accept(data.token, data.password))
 
     @post(
-        "/totp", summary="Start one-time codes for my account", guards=[any_staff], status_code=200
+        "/totp",
+        summary="Start one-time codes for my account",
+        guards=[any_staff],
+        status_code=200,
+        opt=audited("auth.totp"),
     )
     async def totp_begin(
         self,
@@ -399,7 +395,10 @@ class SignIn(Controller):
         tenant: NamedDependency[TenantRef],
         staff: NamedDependency[StaffService],
     ) -> TotpOut:
-        secret, uri = await staff.begin_totp(_own_staff_id(request), f"Một Cửa {tenant.name}")
+        staff_id = _own_staff_id(request)
+        set_target(f"staff:{staff_id}")
+        add_detail(step="enrol")
+        secret, uri = await staff.begin_totp(staff_id, f"Một Cửa {tenant.name}")
         return TotpOut(secret=secret, uri=uri)
 
     @post(
@@ -407,6 +406,7 @@ class SignIn(Controller):
         summary="Require one-time codes from now on",
         guards=[any_staff],
         status_code=200,
+        opt=audited("auth.totp"),
     )
     async def totp_confirm(
         self,
@@ -414,7 +414,10 @@ class SignIn(Controller):
         data: Annotated[TotpIn, Body()],
         staff: NamedDependency[StaffService],
     ) -> StaffOut:
-        return _staff_out(await staff.confirm_totp(_own_staff_id(request), data.code))
+        staff_id = _own_staff_id(request)
+        set_target(f"staff:{staff_id}")
+        add_detail(step="confirm")
+        return _staff_out(await staff.confirm_totp(staff_id, data.code))
 
 
 def _own_staff_id(request: AnyRequest) -> uuid.UUID:
@@ -435,19 +438,25 @@ class StaffAdmin(Controller):
     async def list_staff(self, staff: NamedDependency[StaffService]) -> StaffList:
         return StaffList(items=[_staff_out(s) for s in await staff.list()])
 
-    @post("/staff", summary="Add a staff member (then invite them, or let them use the provider)")
+    @post(
+        "/staff",
+        summary="Add a staff member (then invite them, or let them use the provider)",
+        opt=audited("staff.add", detail=("role", "agency_code")),
+    )
     async def add_staff(
         self, data: Annotated[StaffIn, Body()], staff: NamedDependency[StaffService]
     ) -> StaffOut:
         created = await staff.create(
             email=data.email, name=data.name, role=Role(data.role), agency_code=data.agency_code
         )
+        set_target(f"staff:{created.id}")
         return _staff_out(created)
 
     @post(
         "/staff/{staff_id:uuid}/invitation",
         summary="A single-use link to choose a password",
         status_code=200,
+        opt=audited("staff.invite", "staff:{staff_id}"),
     )
     async def invite(
         self,
@@ -460,11 +469,36 @@ class StaffAdmin(Controller):
         link = f"{settings.base_url}/t/{tenant.slug}/staff/invitation#{token}"
         return InvitationOut(link=link, expires_in_days=INVITATION_LIFETIME.days)
 
-    @delete("/staff/{staff_id:uuid}", summary="Deactivate a staff member", status_code=200)
+    @delete(
+        "/staff/{staff_id:uuid}",
+        summary="Deactivate a staff member (their sessions end at once)",
+        status_code=200,
+        opt=audited("staff.deactivate", "staff:{staff_id}"),
+    )
     async def deactivate(
-        self, staff_id: FromPath[uuid.UUID], staff: NamedDependency[StaffService]
+        self,
+        staff_id: FromPath[uuid.UUID],
+        staff: NamedDependency[StaffService],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        queue: NamedDependency[ArqRedis],
     ) -> StaffOut:
-        return _staff_out(await staff.deactivate(staff_id))
+        # Sessions are ended in the deactivation's own transaction.
+        sessions = SessionService(session, signer_for(settings), queue, settings)
+        return _staff_out(await staff.deactivate(staff_id, sessions))
+
+    @put(
+        "/staff/{staff_id:uuid}/role",
+        summary="Change a staff member's role and agency (open sessions: at their next refresh)",
+        opt=audited("staff.role", "staff:{staff_id}", detail=("role", "agency_code")),
+    )
+    async def change_role(
+        self,
+        staff_id: FromPath[uuid.UUID],
+        data: Annotated[RoleIn, Body()],
+        staff: NamedDependency[StaffService],
+    ) -> StaffOut:
+        return _staff_out(await staff.change_role(staff_id, Role(data.role), data.agency_code))
 
     @get("/auth/provider", summary="The province's identity provider (secret as env:VAR)")
     async def get_provider(
@@ -478,7 +512,15 @@ class StaffAdmin(Controller):
             raise NotFound("This province has no identity provider.")
         return _provider_out(row, _callback_url(settings, tenant))
 
-    @put("/auth/provider", summary="Set the province's identity provider")
+    @put(
+        "/auth/provider",
+        summary="Set the province's identity provider",
+        opt=audited(
+            "auth.provider.put",
+            "provider",
+            detail=("issuer", "client_id", "role_claim", "agency_claim"),
+        ),
+    )
     async def put_provider(
         self,
         data: Annotated[ProviderIn, Body()],
@@ -497,7 +539,12 @@ class StaffAdmin(Controller):
         )
         return _provider_out(row, _callback_url(settings, tenant))
 
-    @delete("/auth/provider", summary="Stop signing in through a provider", status_code=204)
+    @delete(
+        "/auth/provider",
+        summary="Stop signing in through a provider",
+        status_code=204,
+        opt=audited("auth.provider.delete", "provider"),
+    )
     async def delete_provider(self, providers: NamedDependency[ProviderService]) -> None:
         await providers.remove()
 
@@ -598,10 +645,14 @@ class OperatorSignIn(Controller):
         return _tokens_response(tokens, settings)
 
     @post(
-        "/sign-out", summary="Operators: end this session", guards=[operator_only], status_code=200
+        "/sign-out",
+        summary="Operators: end this session",
+        guards=[operator_only],
+        status_code=200,
+        opt=audited("auth.sign_out"),
     )
     async def sign_out(self, request: AnyRequest, db: NamedDependency[Database]) -> Response[None]:
-        await _sign_out(db, request, None)
+        await _sign_out(db, request)
         response: Response[None] = Response(None, status_code=200)
         _clear_cookies(response)
         return response

@@ -63,6 +63,11 @@ class StaffIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     agency_code: AgencyCode | None = None
 
 
+class RoleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["admin", "officer", "viewer"]
+    agency_code: AgencyCode | None = None  # absent or null: the whole province
+
+
 class StaffOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str

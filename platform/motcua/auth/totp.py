@@ -30,13 +30,24 @@ def code_at(secret: str, moment: float) -> str:
     return str(number % 10**DIGITS).zfill(DIGITS)
 
 
-def verify(secret: str, code: str, moment: float | None = None) -> bool:
+# How long a code stays acceptable: its own step and WINDOW steps after it. A used code is
+# remembered this long, so that nobody who saw it typed can use it again.
+REMEMBER_SECONDS = (2 * WINDOW + 1) * STEP
+
+
+def matching_step(secret: str, code: str, moment: float | None = None) -> int | None:
+    """The time step whose code this is (within the window), or None for a wrong code."""
     now = time.time() if moment is None else moment
     code = code.strip().replace(" ", "")
-    return any(
-        hmac.compare_digest(code_at(secret, now + step * STEP), code)
-        for step in range(-WINDOW, WINDOW + 1)
-    )
+    for offset in range(-WINDOW, WINDOW + 1):
+        at = now + offset * STEP
+        if hmac.compare_digest(code_at(secret, at), code):
+            return int(at // STEP)
+    return None
+
+
+def verify(secret: str, code: str, moment: float | None = None) -> bool:
+    return matching_step(secret, code, moment) is not None
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:

@@ -7,22 +7,25 @@ diacritics) or by its slug, and an area also by its bare name ("An Bình" for "X
 
 from __future__ import annotations
 
+import hmac
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.broadcasts.links import verified_subscription
 from motcua.broadcasts.models import Area, Subscription, Topic
 from motcua.catalog.folding import fold
 from motcua.catalog.models import Agency
 from motcua.db import current_tenant
 from motcua.dossiers.applicants import check_email, normalise_phone
-from motcua.errors import Conflict, Invalid
+from motcua.dossiers.models import Dossier
+from motcua.errors import Conflict, Invalid, NotFound
 from motcua.notices.channel import Address
 
 # Every province has these; it may add others and retire any.
@@ -133,6 +136,17 @@ class SubscriptionService:
                 t.slug,
             ),
         )
+
+    async def topics_with_counts(self) -> list[tuple[Topic, int]]:
+        """Each topic and how many addresses subscribe to it, anywhere."""
+        topics = await self.topics()
+        rows = await self.session.execute(
+            select(
+                Subscription.topic_slug, func.count(func.distinct(Subscription.address_key))
+            ).group_by(Subscription.topic_slug)
+        )
+        counts = {slug: int(number) for slug, number in rows.all()}
+        return [(t, counts.get(t.slug, 0)) for t in topics]
 
     async def add_topic(self, name: str) -> Topic:
         name = clean_name(name)
@@ -315,6 +329,45 @@ class SubscriptionService:
             )
         ).all()
         return await self._described([(t, a) for t, a in removed])
+
+    async def unsubscribe_by_link(self, keys: Sequence[bytes], token: str) -> list[Subscribed]:
+        """The email's one-click link: that address leaves that topic, in every area.
+        A link used twice finds nothing more to remove; a forged one is refused."""
+        subscription_id = verified_subscription(keys, current_tenant(self.session), token)
+        if subscription_id is None:
+            raise NotFound("This unsubscribe link is not valid.")
+        found = await self.session.get(
+            Subscription, (current_tenant(self.session), subscription_id)
+        )
+        if found is None:
+            return []
+        removed = (
+            await self.session.execute(
+                delete(Subscription)
+                .where(
+                    Subscription.address_key == found.address_key,
+                    Subscription.topic_slug == found.topic_slug,
+                )
+                .returning(Subscription.topic_slug, Subscription.area_slug)
+            )
+        ).all()
+        return await self._described([(t, a) for t, a in removed])
+
+    async def dossier_address(self, code: str, key: str) -> Address:
+        """Where the applicant of a dossier is reached, for the holder of its tracking key.
+        A wrong key looks exactly like a wrong code."""
+        row = (
+            await self.session.execute(
+                select(
+                    Dossier.tracking_key, Dossier.applicant_phone, Dossier.applicant_email
+                ).where(Dossier.code == code[:64])
+            )
+        ).first()
+        if row is None or not hmac.compare_digest(key.encode(), row.tracking_key.encode()):
+            raise NotFound(f"No dossier '{code[:64]}'.")
+        if not row.applicant_phone and not row.applicant_email:
+            raise Invalid("Hồ sơ không có số điện thoại hay email để nhận tin. (No address.)")
+        return Address(phone=row.applicant_phone, email=row.applicant_email)
 
     async def subscriptions_of(self, to: Address) -> list[Subscribed]:
         rows = (

@@ -183,13 +183,38 @@ def secret_fields(settings_type: type[msgspec.Struct]) -> set[str]:
     }
 
 
+class Decrypter(Protocol):
+    """The vault's side that reads secrets back (motcua.notices.vault.Vault)."""
+
+    def decrypt(self, token: bytes) -> str | None: ...
+
+
+# A secret an admin gave through the API is stored as "vault:<Fernet token>", never in clear.
+VAULT_PREFIX = "vault:"
+
+
 def resolve_settings(
-    channel: type[Channel], raw: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    channel: type[Channel],
+    raw: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    vault: Decrypter | None = None,
 ) -> Any:
-    """The plugin's typed settings, with every env:VAR reference read from the environment."""
+    """The plugin's typed settings, with every env:VAR reference read from the environment
+    and every secret kept in the vault decrypted."""
     environ = os.environ if environ is None else environ
 
     def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(VAULT_PREFIX):
+            clear = vault.decrypt(value[len(VAULT_PREFIX) :].encode()) if vault else None
+            if clear is None:
+                # No vault at hand, or none of MOTCUA_SECRET_KEYS opens it (rotated away).
+                raise DeliveryFailure(
+                    FailureKind.CONFIGURATION,
+                    "undecryptable-secret",
+                    "a secret kept in the vault cannot be read with the current keys",
+                )
+            return clear
         if isinstance(value, str) and (match := _ENV_REFERENCE.fullmatch(value)):
             if match.group(1) not in environ:
                 raise DeliveryFailure(

@@ -197,6 +197,7 @@ class Deliverer:
             subject=fill(template.subject, values),
             template_data=values,
             link=values.get("tracking_url") or None,
+            unsubscribe_url=values.get("unsubscribe_url") or None,  # broadcasts: one click
         )
 
     async def _send(
@@ -220,7 +221,7 @@ class Deliverer:
                 "not-enabled",
                 f"channel '{channel}' is not installed or not enabled",
             )
-        settings = resolve_settings(type(plugin), setting.settings)
+        settings = resolve_settings(type(plugin), setting.settings, vault=self.vault)
         ctx = SendContext(
             http=self.http,
             idempotency_key=str(notice.id),

@@ -21,6 +21,7 @@ from motcua.errors import NotFound, Unauthorized, Unavailable
 from motcua.notices.channel import DeliveryFailure, RawRequest, discover, resolve_settings
 from motcua.notices.models import ChannelSetting
 from motcua.notices.receipts import apply_receipt
+from motcua.notices.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ async def receive_hook(
     channel: str,
     raw: RawRequest,
     slug: str = "",
+    vault: Vault | None = None,
 ) -> tuple[int, int]:
     """Check and take in one webhook call; answer (receipts it carried, new events)."""
     plugin_type = discover().get(channel)
@@ -40,7 +42,7 @@ async def receive_hook(
     if plugin_type is None or setting is None:
         raise NotFound(f"The channel '{channel}' is not enabled here.")
     try:
-        settings = resolve_settings(plugin_type, setting.settings)
+        settings = resolve_settings(plugin_type, setting.settings, vault=vault)
     except DeliveryFailure as exc:
         log.error("channel %s settings unusable: %s", channel, exc.code)
         raise Unavailable("This channel is not configured correctly.") from None

@@ -14,7 +14,8 @@ from motcua.db import TenantOwned
 
 
 class ChannelSetting(TenantOwned):
-    """An enabled channel plugin. Secrets are kept as ``env:VAR`` references, never values."""
+    """An enabled channel plugin. Secrets are kept as ``env:VAR`` references, or encrypted by
+    the vault (``vault:<token>``) when an admin gave their value; never in clear."""
 
     __tablename__ = "channel_settings"
 
@@ -26,6 +27,9 @@ class ChannelSetting(TenantOwned):
     per_day: Mapped[int | None]
     # Non-urgent (bulk) notices wait out these local hours, e.g. "21:00-07:00"; "" for none.
     quiet_hours: Mapped[str] = mapped_column(String(11), default="21:00-07:00")
+    # "pack": the province's pack decides it at every `tenants apply`; "admin": set through
+    # the API, and left alone by packs that do not name it.
+    managed_by: Mapped[str] = mapped_column(String(8), default="pack", server_default="pack")
 
 
 class Notice(TenantOwned):

@@ -54,9 +54,11 @@ async def write_notices(
     dossier_code: str | None,
     test: bool,
     lane: str = "dossier",
+    # Worked out once for many alike recipients (broadcasts): the citizen's plan, own channels.
+    plans: tuple[list[str], list[str]] | None = None,
     channels: list[str] | None = None,  # only these: a chat reply goes back where it came from
 ) -> list[Notice]:
-    plan, own = await channel_plan(session, to)
+    plan, own = plans if plans is not None else await channel_plan(session, to)
     if channels is not None:
         plan, own = [n for n in plan if n in channels], [n for n in own if n in channels]
     recipient = {k: v for k, v in msgspec.structs.asdict(to).items() if v}

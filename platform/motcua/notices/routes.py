@@ -6,8 +6,8 @@ import uuid
 from typing import Annotated, Any
 
 from arq.connections import ArqRedis
-from litestar import Controller, Request, get, post, put, route
-from litestar.di import NamedDependency
+from litestar import Controller, Request, delete, get, post, put, route
+from litestar.di import NamedDependency, Provide
 from litestar.params import Body, FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,11 @@ from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.db import Database
 from motcua.notices.channel import RawRequest
+from motcua.notices.channels import ChannelSettingsService
 from motcua.notices.hooks import receive_hook
 from motcua.notices.schemas import (
+    ChannelCheck,
+    ChannelIn,
     ChannelOut,
     Figures,
     NoticeList,
@@ -29,6 +32,9 @@ from motcua.notices.schemas import (
 )
 from motcua.notices.service import NoticeService, sms_preview
 from motcua.notices.templates import PLACEHOLDERS
+from motcua.notices.tokens import DatabaseTokenStore
+from motcua.notices.vault import Vault
+from motcua.settings import Settings
 from motcua.tenancy.directory import TenantRef
 
 staff = requires(Role.OFFICER, Role.ADMIN)
@@ -40,9 +46,24 @@ def provide_notices(session: NamedDependency[AsyncSession]) -> NoticeService:
     return NoticeService(session)
 
 
+def provide_channel_settings(
+    session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+    db: NamedDependency[Database],
+    tenant: NamedDependency[TenantRef],
+) -> ChannelSettingsService:
+    vault = Vault.for_settings(settings)
+    return ChannelSettingsService(session, vault, DatabaseTokenStore(db, tenant.id, vault))
+
+
+# Top-level fields of a channel's body worth an audit row; its settings never are.
+CHANNEL_DETAIL = ("position", "per_day", "quiet_hours")
+
+
 class Notices(Controller):
     path = "/api/v1"
     tags = ["notices"]
+    dependencies = {"channel_settings": Provide(provide_channel_settings, sync_to_thread=False)}
 
     @get(
         "/dossiers/{code:str}/notices",
@@ -126,6 +147,47 @@ class Notices(Controller):
     async def channels(self, notices: NamedDependency[NoticeService]) -> list[ChannelOut]:
         return await notices.channels()
 
+    @put(
+        "/channels/{channel:str}",
+        summary="Enable a channel or change its settings, place in the plan and limits",
+        guards=[admin_only],
+        opt=audited("channel.update", "channel:{channel}", CHANNEL_DETAIL),
+        description="`settings` is the plugin's table, as in a pack. A secret is given "
+        "in clear (stored encrypted, never answered back), as an `env:VAR` reference, or "
+        "left out (or `********`) to keep the stored one. Invalid settings are a 422 "
+        "naming the field, and change nothing.",
+    )
+    async def put_channel(
+        self,
+        channel: FromPath[str],
+        data: Annotated[ChannelIn, Body()],
+        channel_settings: NamedDependency[ChannelSettingsService],
+    ) -> ChannelOut:
+        return await channel_settings.put(channel, data)
+
+    @post(
+        "/channels/{channel:str}/check",
+        summary="Ask the provider whether it accepts the channel's settings (sends nothing)",
+        guards=[admin_only],
+        opt=audited("channel.check", "channel:{channel}"),
+        status_code=200,
+    )
+    async def check_channel(
+        self, channel: FromPath[str], channel_settings: NamedDependency[ChannelSettingsService]
+    ) -> ChannelCheck:
+        return await channel_settings.check(channel)
+
+    @delete(
+        "/channels/{channel:str}",
+        summary="Disable a channel: notices planned on it go to the next channel",
+        guards=[admin_only],
+        opt=audited("channel.disable", "channel:{channel}"),
+    )
+    async def disable_channel(
+        self, channel: FromPath[str], channel_settings: NamedDependency[ChannelSettingsService]
+    ) -> None:
+        await channel_settings.remove(channel)
+
 
 class Hooks(Controller):
     tags = ["webhooks"]
@@ -144,6 +206,7 @@ class Hooks(Controller):
         db: NamedDependency[Database],
         queue: NamedDependency[ArqRedis],
         tenant: NamedDependency[TenantRef],
+        settings: NamedDependency[Settings],
     ) -> dict[str, int]:
         raw = RawRequest(
             method=request.method,
@@ -152,6 +215,13 @@ class Hooks(Controller):
             body=await request.body(),
         )
         receipts, events = await receive_hook(
-            session, db, queue, tenant.id, channel, raw, slug=tenant.slug
+            session,
+            db,
+            queue,
+            tenant.id,
+            channel,
+            raw,
+            slug=tenant.slug,
+            vault=Vault.for_settings(settings),
         )
         return {"receipts": receipts, "events": events}

@@ -83,3 +83,28 @@ class ChannelOut(msgspec.Struct, kw_only=True):
     channel: str
     position: int | None
     settings: dict[str, Any]  # secrets shown as their env:VAR reference, never a value
+    per_second: float | None = None
+    per_day: int | None = None
+    quiet_hours: str = "21:00-07:00"
+    managed_by: str = "pack"  # "pack": the next `tenants apply` rewrites it; "admin": the API
+
+
+class ChannelIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A channel as an admin enables or changes it. Secret settings are given in clear (kept
+    encrypted), as env:VAR references, or left out (or as "********") to keep the stored one."""
+
+    settings: dict[str, Any] = msgspec.field(default_factory=dict)
+    position: int | None = None  # place in the citizen's channel plan; null: not in the plan
+    per_second: float | None = None  # null: the plugin's usual rate
+    per_day: int | None = None  # null: no daily cap
+    quiet_hours: str = "21:00-07:00"  # local hours bulk notices wait out; "" for none
+
+
+class ChannelCheck(msgspec.Struct, kw_only=True):
+    """Whether the provider accepts the stored settings, by a cheap call that sends nothing."""
+
+    channel: str
+    ok: bool
+    failure: str | None = None  # "temporary", "permanent" or "configuration"
+    code: str = ""  # the provider's code, or ours ("missing-secret", "bad-settings")
+    detail: str = ""

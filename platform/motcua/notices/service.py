@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from motcua.db import current_tenant
 from motcua.errors import Conflict, Invalid, NotFound
 from motcua.notices.channel import Address, discover
-from motcua.notices.channels import mask_secrets
+from motcua.notices.channels import channel_out
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt, NoticeTemplate
 from motcua.notices.outbox import channel_plan, enqueue_after_commit
 from motcua.notices.schemas import (
@@ -194,12 +194,7 @@ class NoticeService:
                 select(ChannelSetting).order_by(ChannelSetting.position, ChannelSetting.channel)
             )
         ).all()
-        return [
-            ChannelOut(
-                channel=row.channel, position=row.position, settings=mask_secrets(row.settings)
-            )
-            for row in rows
-        ]
+        return [channel_out(row) for row in rows]
 
 
 def sms_preview(body: str) -> SmsPreview:

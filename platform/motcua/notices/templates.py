@@ -21,6 +21,12 @@ PLACEHOLDERS: Final = frozenset(
         "rating_url",
         "reason",
         "reply",
+        # Broadcasts (broadcasts/): the topic's name, the admin's text, link and image.
+        "topic",
+        "text",
+        "link",
+        "image_url",
+        "unsubscribe_url",
     }
 )
 
@@ -37,6 +43,7 @@ KINDS: Final = (
     "rejected",
     "withdrawn",
     "reply",
+    "broadcast",  # a province's news or policy message (broadcasts/)
 )
 
 # (subject, body) per locale and kind. SMS gets the same text: providers split it.
@@ -96,6 +103,7 @@ DEFAULTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "Hồ sơ {code} ({procedure}) đã được rút theo đề nghị của {salutation}. {tracking_url}",
         ),
         "reply": ("Trả lời câu hỏi của {salutation}", "{agency} trả lời: {reply}"),
+        "broadcast": ("{province}: {topic}", "{province} – {topic}: {text} {link}"),
     },
     "en": {
         "received": (
@@ -149,6 +157,7 @@ DEFAULTS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "Dossier {code} was withdrawn at your request. {tracking_url}",
         ),
         "reply": ("Answer to your question", "{agency} answers: {reply}"),
+        "broadcast": ("{province}: {topic}", "{province} – {topic}: {text} {link}"),
     },
 }
 

@@ -33,6 +33,13 @@ class Vault:
     def encrypt(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
 
+    def rotate(self, token: bytes) -> bytes | None:
+        """The same secret encrypted with the newest key; None if no key opens it."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken:
+            return None
+
     def decrypt(self, token: bytes) -> str | None:
         try:
             return self._fernet.decrypt(token).decode()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from motcua.audit.trail import cli_audit
 from motcua.db import Database
 from motcua.errors import Problem
 from motcua.settings import Settings
@@ -63,7 +64,11 @@ async def apply_packs(settings: Settings, path: str | Path) -> int:
             try:
                 pack = read_pack(folder)
                 bar = ProgressBar(pack.tenant.slug)
-                applied = await apply_pack(tenants.db, pack, progress=bar)
+                slug = pack.tenant.slug
+                async with cli_audit(
+                    tenants.db, "tenant.apply", f"tenant:{slug}", tenant_slug=slug
+                ):
+                    applied = await apply_pack(tenants.db, pack, progress=bar)
                 bar.done()
             except PackInvalid as exc:
                 failed += 1
@@ -92,7 +97,9 @@ async def list_tenants(settings: Settings) -> int:
 async def set_status(settings: Settings, slug: str, status: TenantStatus) -> int:
     async with _tenants(settings) as tenants:
         try:
-            await tenants.set_status(slug, status)
+            action = "tenant.resume" if status is TenantStatus.ACTIVE else "tenant.suspend"
+            async with cli_audit(tenants.db, action, f"tenant:{slug}", tenant_slug=slug):
+                await tenants.set_status(slug, status)
         except Problem as exc:
             print(f"motcua: {exc.detail}", file=sys.stderr)
             return 1
@@ -105,7 +112,10 @@ async def export(settings: Settings, slug: str, output: str | None) -> int:
     async with _tenants(settings) as tenants:
         try:
             with target.open("wb") as out:
-                counts = await tenants.export(slug, out)
+                async with cli_audit(
+                    tenants.db, "tenant.export", f"tenant:{slug}", tenant_slug=slug
+                ):
+                    counts = await tenants.export(slug, out)
         except Problem as exc:
             target.unlink(missing_ok=True)
             print(f"motcua: {exc.detail}", file=sys.stderr)
@@ -118,7 +128,14 @@ async def export(settings: Settings, slug: str, output: str | None) -> int:
 async def remove(settings: Settings, slug: str, force: bool) -> int:
     async with _tenants(settings) as tenants:
         try:
-            deleted = await tenants.remove(slug, force=force)
+            async with cli_audit(
+                tenants.db,
+                "tenant.remove",
+                f"tenant:{slug}",
+                tenant_slug=slug,
+                detail={"force": True} if force else None,
+            ):
+                deleted = await tenants.remove(slug, force=force)
         except Problem as exc:
             print(f"motcua: {exc.detail}", file=sys.stderr)
             return 1

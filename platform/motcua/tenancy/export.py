@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tarfile
 import time
 from datetime import UTC, datetime
@@ -121,16 +122,22 @@ def _calendar_toml(rows: list[dict[str, Any]]) -> str:
 def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
     """A small TOML writer for a pack's tenant.toml: scalars, lists of scalars, tables."""
     scalars = [
-        f"{key} = {_toml_value(value)}\n"
+        f"{_toml_key(key)} = {_toml_value(value)}\n"
         for key, value in data.items()
         if not isinstance(value, dict)
     ]
     tables = [
-        f"\n[{prefix}{key}]\n" + dump_toml(value, f"{prefix}{key}.")
+        f"\n[{prefix}{_toml_key(key)}]\n" + dump_toml(value, f"{prefix}{_toml_key(key)}.")
         for key, value in data.items()
         if isinstance(value, dict)
     ]
     return "".join(scalars) + "".join(tables)
+
+
+def _toml_key(key: str) -> str:
+    # A claim value mapped to a role may be "Cán bộ" or "/groups/officers": quote what a
+    # bare key cannot hold.
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
 
 
 def _toml_value(value: Any) -> str:

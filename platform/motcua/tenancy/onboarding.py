@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from motcua.auth.providers import ProviderService
 from motcua.calendar.service import CalendarService
 from motcua.catalog.service import CatalogService
 from motcua.db import Database
@@ -104,5 +105,7 @@ async def apply_pack(db: Database, pack: Pack, progress: Progress | None = None)
         )
         if channels:
             applied.changes.append(f"channels: {channels} changed")
+        if meta.auth.oidc is not None and await ProviderService(session).sync(meta.auth.oidc):
+            applied.changes.append("sign-in: identity provider set")
         await session.commit()
     return applied

@@ -20,11 +20,13 @@ from typing import Any
 
 import msgspec
 
+from motcua.auth.providers import provider_problems
+from motcua.auth.signin_schemas import ProviderIn
 from motcua.calendar.schemas import CalendarIn
 from motcua.catalog.rules import agency_problems, procedure_problems
 from motcua.catalog.schemas import AgencyIn, ProcedureIn
 from motcua.errors import Invalid
-from motcua.notices.channels import secret_problems
+from motcua.notices.channels import QUIET_HOURS, secret_problems
 
 MAX_FILE_BYTES = 64 * 2**20
 MAX_AGENCIES = 5_000
@@ -50,7 +52,13 @@ LIST_SEPARATOR = "|"
 # [channels] keys that are the province's policy, not a plugin's table.
 CHANNEL_POLICY = frozenset({"order", "limits", "quiet_hours"})
 DEFAULT_QUIET_HOURS = "21:00-07:00"
-QUIET_HOURS = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d-(?:[01]\d|2[0-3]):[0-5]\d|")
+
+
+class PackAuth(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """[auth]: how the province's staff sign in. [auth.oidc] has the admin route's fields
+    (PUT /api/v1/auth/provider); without it, whatever an admin set there stays."""
+
+    oidc: ProviderIn | None = None
 
 
 class TenantMeta(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -62,6 +70,7 @@ class TenantMeta(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     locale: str = "vi"
     # [channels]: `order` (the citizen's channel plan) and one table per enabled plugin.
     channels: dict[str, Any] = msgspec.field(default_factory=dict)
+    auth: PackAuth = msgspec.field(default_factory=PackAuth)
 
     @property
     def channel_order(self) -> list[str]:
@@ -397,6 +406,16 @@ def pack_problems(pack: Pack, lines: Lines) -> list[PackProblem]:
     for name in meta.channel_order:
         if name not in meta.channel_settings:
             at_meta("order", f"names '{name}', which has no [channels.{name}] table")
+    if (oidc := meta.auth.oidc) is not None:
+        found = provider_problems(
+            oidc.issuer,
+            oidc.client_secret,
+            oidc.role_map,
+            scopes=oidc.scopes,
+            role_claim=oidc.role_claim,
+        )
+        for field, message in found:
+            at_meta(f"auth.oidc.{field}", message)
 
     codes = Counter(a.code for a in pack.agencies)
     for i, agency in enumerate(pack.agencies):

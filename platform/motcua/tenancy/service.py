@@ -9,6 +9,7 @@ from typing import IO, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.auth.providers import ProviderService, pack_table
 from motcua.db import Base, Database, tenant_tables
 from motcua.errors import Conflict, NotFound
 from motcua.notices.channels import ChannelSettingsService
@@ -80,6 +81,7 @@ class TenantService:
                 rows = await session.execute(select(*columns).order_by(*table.primary_key))
                 tables[table.name] = [dict(row._mapping) for row in rows]
             channels = await ChannelSettingsService(session).all()
+            provider = await ProviderService(session).get()
         meta: dict[str, Any] = {
             "slug": tenant.slug,
             "name": tenant.name,
@@ -102,6 +104,8 @@ class TenantService:
                 **{c.channel: c.settings for c in channels},
             },
         }
+        if provider is not None:
+            meta["auth"] = {"oidc": pack_table(provider)}
         # Compressing is CPU and file work: keep it off the event loop.
         counts = await asyncio.to_thread(write_archive, out, tenant.slug, meta, tables)
         async with self.db.platform_session() as session:

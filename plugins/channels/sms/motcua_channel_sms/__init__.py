@@ -52,6 +52,15 @@ class GatewaySend(Protocol):
 
 GATEWAYS: Final[dict[str, GatewaySend]] = {"esms": esms.send, "speedsms": speedsms.send}
 
+
+class GatewayCheck(Protocol):
+    def __call__(
+        self, http: httpx.AsyncClient, provider: ProviderSettings, *, time_limit: float
+    ) -> Awaitable[None]: ...
+
+
+CHECKS: Final[dict[str, GatewayCheck]] = {"esms": esms.check, "speedsms": speedsms.check}
+
 # eSMS's SendStatus values that end a message's story: 5 sent (SendSuccess says whether it
 # reached the phone), 4 refused by eSMS. The others (1, 2, 7) are on the way.
 FINISHED: Final = "5"
@@ -125,6 +134,16 @@ class SmsChannel(Channel):
                 )
                 failures.append((provider.name, failure))
         raise self._exhausted(settings.providers, failures)
+
+    async def check_settings(self, settings: SmsSettings, ctx: SendContext) -> None:
+        """Every account's credentials, by a call that sends nothing (eSMS's balance,
+        SpeedSMS's account details); the first refusal names its account."""
+        for provider in settings.providers:
+            try:
+                await CHECKS[provider.kind](ctx.http, provider, time_limit=self._time_limit)
+            except DeliveryFailure as failure:
+                detail = f"{provider.name}: {failure.detail}".rstrip(": ")
+                raise DeliveryFailure(failure.kind, failure.code, detail) from None
 
     def verify(self, request: RawRequest, settings: SmsSettings) -> bool:
         """eSMS signs nothing: the CallbackUrl (and the address incoming texts are forwarded

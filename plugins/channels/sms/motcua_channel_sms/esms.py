@@ -13,6 +13,7 @@ from .phones import national
 from .settings import ProviderSettings
 
 SEND_PATH: Final = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+BALANCE_PATH: Final = "/MainService.svc/json/GetBalance_json/"
 CUSTOMER_CARE: Final = "2"  # SmsType of brandname messages to one citizen
 
 ACCEPTED: Final = "100"
@@ -51,5 +52,16 @@ async def send(
     if code == DUPLICATE_REQUEST:
         # Sending again would reach the citizen twice; the first acceptance stands.
         return Sent(provider_id=sms_id or f"dup-{message.request_id}", provider=provider.name)
+    detail = str(answer.get("ErrorMessage") or "")[:200]
+    raise DeliveryFailure(FAILURE_KINDS.get(code, FailureKind.TEMPORARY), code or "?", detail)
+
+
+async def check(http: httpx.AsyncClient, provider: ProviderSettings, *, time_limit: float) -> None:
+    """The account's balance: proves ApiKey and SecretKey, sends nothing."""
+    payload = {"ApiKey": provider.api_key, "SecretKey": provider.secret_key}
+    answer = await post_json(http, provider.api_base + BALANCE_PATH, payload, time_limit=time_limit)
+    code = str(answer.get("CodeResponse", ""))
+    if code == ACCEPTED:
+        return
     detail = str(answer.get("ErrorMessage") or "")[:200]
     raise DeliveryFailure(FAILURE_KINDS.get(code, FailureKind.TEMPORARY), code or "?", detail)

@@ -22,14 +22,16 @@ class Outgoing:
 async def post_json(
     http: httpx.AsyncClient,
     url: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | None,
     *,
     time_limit: float,
     auth: httpx.BasicAuth | None = None,
+    method: str = "POST",
 ) -> dict[str, Any]:
     """The gateway's JSON answer, or the DeliveryFailure its HTTP status stands for."""
     try:
-        response = await http.post(
+        response = await http.request(
+            method,
             url,
             json=payload,
             auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,

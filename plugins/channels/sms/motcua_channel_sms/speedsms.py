@@ -13,6 +13,7 @@ from .phones import international
 from .settings import ProviderSettings
 
 SEND_PATH: Final = "/index.php/sms/send"
+USER_INFO_PATH: Final = "/index.php/user/info"
 BRANDNAME: Final = 3  # sms_type of messages sent under the account's brandname
 INVALID_PHONE: Final = "105"
 
@@ -61,3 +62,21 @@ async def send(
 
 def _listed(value: Any) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+async def check(http: httpx.AsyncClient, provider: ProviderSettings, *, time_limit: float) -> None:
+    """The account's details: proves the access token, sends nothing."""
+    auth = httpx.BasicAuth(provider.api_key, "x")
+    answer = await post_json(
+        http,
+        provider.api_base + USER_INFO_PATH,
+        None,
+        time_limit=time_limit,
+        auth=auth,
+        method="GET",
+    )
+    if answer.get("status") == "success":
+        return
+    code = str(answer.get("code") or "?")
+    detail = str(answer.get("message") or "")[:200]
+    raise DeliveryFailure(FAILURE_KINDS.get(code, FailureKind.TEMPORARY), code, detail)

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import msgspec
 import uvicorn
-from litestar import Litestar, Request, Response, post
+from litestar import Litestar, Request, Response, get, post
 
 from .gsm import is_gsm
 
@@ -90,7 +90,7 @@ class GatewayStandIn(ABC):
         self._delay = 0.0
         self._unavailable = False
         self._arrived = asyncio.Event()
-        self._app = Litestar(route_handlers=[self._route()], logging_config=None)
+        self._app = Litestar(route_handlers=[self._route(), *self._routes()], logging_config=None)
         self._port = 0
         self._server: _QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -211,6 +211,10 @@ class GatewayStandIn(ABC):
     def _route(self) -> Any:
         """The Litestar handler of the gateway's send path."""
 
+    def _routes(self) -> list[Any]:
+        """The gateway's other handlers (the call that checks credentials)."""
+        return []
+
     @abstractmethod
     def _refusal(self, code: str, message: str, *, http_status: int = 200) -> Response[Any]:
         """The gateway's answer carrying an error code."""
@@ -236,6 +240,7 @@ class EsmsStandIn(GatewayStandIn):
     gateway = "esms"
     temporary_code = "99"
     PATH: ClassVar[str] = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+    BALANCE_PATH: ClassVar[str] = "/MainService.svc/json/GetBalance_json/"
     _NATIONAL: ClassVar[re.Pattern[str]] = re.compile(r"0[1-9][0-9]{8}")
 
     def __init__(
@@ -309,6 +314,18 @@ class EsmsStandIn(GatewayStandIn):
 
         return send
 
+    def _routes(self) -> list[Any]:
+        @post(self.BALANCE_PATH, status_code=200)
+        async def balance(request: Request[Any, Any, Any]) -> Response[Any]:
+            body = _json_object(await request.body()) or {}
+            if body.get("ApiKey") != self.api_key or body.get("SecretKey") != self.secret_key:
+                return Response(
+                    {"CodeResponse": "101", "ErrorMessage": "ApiKey or SecretKey is wrong"}
+                )
+            return Response({"Balance": 1_000_000, "CodeResponse": "100", "UserID": 4242})
+
+        return [balance]
+
     def _send(self, body: dict[str, Any] | None) -> Response[Any]:
         if body is None:
             return self._refusal("99", "the body is not a JSON object")
@@ -363,6 +380,7 @@ class SpeedSmsStandIn(GatewayStandIn):
     gateway = "speedsms"
     temporary_code = "500"
     PATH: ClassVar[str] = "/index.php/sms/send"
+    USER_INFO_PATH: ClassVar[str] = "/index.php/user/info"
     _INTERNATIONAL: ClassVar[re.Pattern[str]] = re.compile(r"84[1-9][0-9]{8}")
 
     def __init__(
@@ -388,6 +406,22 @@ class SpeedSmsStandIn(GatewayStandIn):
             return self._send(_json_object(await request.body()))
 
         return send
+
+    def _routes(self) -> list[Any]:
+        @get(self.USER_INFO_PATH)
+        async def user_info(request: Request[Any, Any, Any]) -> Response[Any]:
+            if self._token(request.headers.get("authorization", "")) != self.api_key:
+                body = {
+                    "name": "Unauthorized",
+                    "message": "Your request was made with invalid credentials.",
+                    "code": 0,
+                    "status": 401,
+                }
+                return Response(body, status_code=401)
+            data = {"email": "thongbao@example.vn", "balance": 1_000_000, "currency": "VND"}
+            return Response({"status": "success", "code": "00", "data": data})
+
+        return [user_info]
 
     @staticmethod
     def _token(authorization: str) -> str | None:

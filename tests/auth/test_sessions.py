@@ -1,0 +1,136 @@
+"""Sessions follow the staff record: deactivation ends them at once, a refresh takes the new
+role and agency; a one-time code works once."""
+
+import time
+import uuid
+
+from sqlalchemy import select
+
+from motcua.auth import totp
+from motcua.auth.models import Role, SignInSession, Staff
+from tests.auth.test_signin import PASSWORD, staff_member
+
+
+async def signed_in_staff(client, onboard, make_key, role="officer"):
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin, role=role)
+    listed = (await client.get(f"{base}/staff", headers=admin)).json()["items"]
+    staff_id = next(s["id"] for s in listed if s["email"] == email)
+    return p, base, admin, email, staff_id
+
+
+async def sign_in(client, base, email, code=None):
+    body = {"email": email, "password": PASSWORD} | ({"code": code} if code else {})
+    return await client.post(f"{base}/auth/password", json=body)
+
+
+def bearer(tokens):
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def test_deactivating_a_staff_member_ends_their_open_sessions_at_once(
+    client, onboard, make_key, db
+):
+    _, base, admin, email, staff_id = await signed_in_staff(client, onboard, make_key)
+    desk, phone = (await sign_in(client, base, email)).json(), (await sign_in(client, base, email))
+    phone = phone.json()
+    for tokens in (desk, phone):
+        assert (await client.get(f"{base}/auth/me", headers=bearer(tokens))).status_code == 200
+
+    gone = await client.delete(f"{base}/staff/{staff_id}", headers=admin)
+    assert gone.status_code == 200 and gone.json()["active"] is False
+
+    for tokens in (desk, phone):
+        assert (await client.get(f"{base}/auth/me", headers=bearer(tokens))).status_code == 401
+        refresh = {"refresh_token": tokens["refresh_token"]}
+        assert (await client.post(f"{base}/auth/refresh", json=refresh)).status_code == 401
+    assert (await sign_in(client, base, email)).status_code == 401
+    async with db.platform_session() as session:
+        reasons = (
+            await session.scalars(
+                select(SignInSession.revoked_reason).where(
+                    SignInSession.subject == f"staff:{staff_id}"
+                )
+            )
+        ).all()
+    assert reasons == ["staff deactivated", "staff deactivated"]
+
+
+async def test_a_refresh_takes_the_new_role_and_agency_of_the_staff_record(
+    client, onboard, make_key
+):
+    _, base, admin, email, staff_id = await signed_in_staff(client, onboard, make_key)
+    tokens = (await sign_in(client, base, email)).json()
+    changed = await client.put(
+        f"{base}/staff/{staff_id}/role",
+        headers=admin,
+        json={"role": "viewer", "agency_code": "TT.X.HOA"},
+    )
+    assert changed.status_code == 200, changed.text
+    unknown = await client.put(
+        f"{base}/staff/{staff_id}/role", headers=admin, json={"role": "officer", "agency_code": "X"}
+    )
+    assert unknown.status_code == 422
+    # The access token in hand keeps what it says until it expires or is refreshed.
+    me = (await client.get(f"{base}/auth/me", headers=bearer(tokens))).json()
+    assert (me["role"], me["agency_code"]) == ("officer", "TT.X.AN")
+
+    fresh = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert fresh.status_code == 200, fresh.text
+    me = (await client.get(f"{base}/auth/me", headers=bearer(fresh.json()))).json()
+    assert (me["role"], me["agency_code"]) == ("viewer", "TT.X.HOA")
+    write = await client.post(
+        f"{base}/dossiers/X/events", headers=bearer(fresh.json()), json={"action": "start"}
+    )
+    assert write.status_code == 403
+
+
+async def test_an_account_deactivated_behind_the_sessions_back_cannot_refresh(
+    client, onboard, make_key, db
+):
+    p, base, _, email, staff_id = await signed_in_staff(client, onboard, make_key)
+    tokens = (await sign_in(client, base, email)).json()
+    async with db.tenant_session(p.id) as session:
+        (await session.get(Staff, (p.id, uuid.UUID(staff_id)))).active = False
+        await session.commit()
+
+    refused = await client.post(
+        f"{base}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refused.status_code == 401
+    assert "deactivated" in refused.json()["detail"]
+    # The session ended with it: its access token is refused from now on.
+    assert (await client.get(f"{base}/auth/me", headers=bearer(tokens))).status_code == 401
+
+
+async def test_a_one_time_code_is_refused_the_second_time_within_its_window(
+    client, onboard, make_key
+):
+    _, base, _, email, _ = await signed_in_staff(client, onboard, make_key)
+    tokens = (await sign_in(client, base, email)).json()
+    secret = (await client.post(f"{base}/auth/totp", headers=bearer(tokens))).json()["secret"]
+    code = totp.code_at(secret, time.time())
+    confirmed = await client.post(
+        f"{base}/auth/totp/confirm", headers=bearer(tokens), json={"code": code}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    # The code that confirmed the set-up has been seen: it does not sign anyone in.
+    assert (await sign_in(client, base, email, code)).status_code == 401
+    following = totp.code_at(secret, time.time() + totp.STEP)  # the next step's, accepted
+    assert (await sign_in(client, base, email, following)).status_code == 200
+    replayed = await sign_in(client, base, email, following)
+    assert replayed.status_code == 401
+    assert totp.REMEMBER_SECONDS == 90
+
+
+def test_a_code_is_matched_to_its_own_time_step():
+    secret = totp.new_secret()
+    now = 1_700_000_015.0
+    assert totp.matching_step(secret, totp.code_at(secret, now), now) == int(now // 30)
+    assert totp.matching_step(secret, totp.code_at(secret, now - 30), now) == int(now // 30) - 1
+    assert totp.matching_step(secret, totp.code_at(secret, now - 60), now) is None
