@@ -18,7 +18,6 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import HTTPScope
 from redis.asyncio import Redis
 
@@ -51,7 +50,7 @@ from motcua.notices.routes import Hooks, Notices, provide_notices
 from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
 from motcua.security.headers import SecurityHeaders
-from motcua.security.limits import rate_limits
+from motcua.security.limits import CountingStore, rate_limits
 from motcua.settings import Settings
 from motcua.state import Services
 from motcua.tenancy.directory import TenantDirectory
@@ -187,7 +186,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         template_config=template_config(),
         stores={
             # From our own client: with_client() mishandles unix:// (the embedded Redis).
-            "rate_limit": RedisStore(
+            "rate_limit": CountingStore(
                 redis=Redis.from_url(settings.redis_url),
                 namespace=f"{settings.queue_name}:rate",
             )

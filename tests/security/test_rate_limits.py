@@ -1,5 +1,6 @@
 """Rate limits: per client address on public routes, per credential on staff routes."""
 
+import asyncio
 import secrets
 
 import httpx
@@ -48,3 +49,35 @@ async def test_a_staff_route_counts_per_key_not_per_address(strict_app, onboard,
         assert [(await desk.get(url, headers=first)).status_code for _ in range(3)] == [200] * 3
         assert (await desk.get(url, headers=first)).status_code == 429
         assert (await desk.get(url, headers=second)).status_code == 200
+
+
+async def test_two_processes_counting_one_address_together_never_let_more_through(settings):
+    """Each process has its own client: the count is Redis's, atomic, not a process's."""
+    from redis.asyncio import Redis
+
+    from motcua.security.limits import CountingStore
+
+    namespace = f"motcua:test:{secrets.token_hex(4)}"
+    stores = [CountingStore(Redis.from_url(settings.redis_url), namespace) for _ in range(2)]
+    try:
+        hits = await asyncio.gather(
+            *(stores[n % 2].hit("address:10.9.9.9", 60) for n in range(100))
+        )
+        assert sorted(count for count, _ in hits) == list(range(1, 101))
+        assert all(0 < left <= 60 for _, left in hits)
+        assert (await stores[0].hit("address:10.9.9.8", 60))[0] == 1  # another address
+    finally:
+        for store in stores:
+            await store._redis.aclose()
+
+
+async def test_tracking_and_the_catalogue_count_apart(strict_app, onboard):
+    """Tracking's own limit does not eat the address's catalogue allowance, nor the reverse."""
+    province = await onboard()
+    async with _client(strict_app, "10.1.2.9") as phone:
+        for _ in range(3):
+            assert (await phone.get(f"/t/{province.slug}/api/v1/procedures")).status_code == 200
+        tracked = await phone.get(f"/t/{province.slug}/api/v1/track/NO-SUCH-CODE")
+        assert tracked.status_code == 404
+        assert tracked.headers["ratelimit-limit"] == "60"
+        assert tracked.headers["ratelimit-remaining"] == "59"

@@ -5,7 +5,7 @@ without its trace."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.schemas import AuditEntry, AuditPage, Viewer
-from motcua.catalog.models import Agency
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,29 +140,15 @@ async def entries(
         f = replace(f, before=batch.next_before)
 
 
-# "Who looked at my file": the reads of a dossier by the province's staff.
-READ_ACTION = "dossier.read"
-
-
-async def who_looked(
-    session: AsyncSession, code: str, *, province: str, limit: int = 100
-) -> list[Viewer]:
-    """Which agency opened the dossier and when, newest first; one query. A read by the
-    province's own systems (no agency) shows as the province. Never the officer's name or
-    address: the citizen learns which office looked, not who."""
-    rows = await session.execute(
-        select(Agency.name, AuditEvent.created_at)
-        .select_from(AuditEvent)
-        .outerjoin(
-            Agency,
-            (Agency.tenant_id == AuditEvent.tenant_id) & (Agency.code == AuditEvent.agency_code),
-        )
-        .where(AuditEvent.action == READ_ACTION, AuditEvent.target == f"dossier:{code}")
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    )
+# "Who looked at my file": the reads of a dossier by the province's staff, audited as
+# "dossier.read" (dossiers/routes.py) and selected by the tracking statement (migration 0012).
+def viewers(reads: Iterable[tuple[str | None, datetime]], *, province: str) -> list[Viewer]:
+    """Which agency opened the dossier and when, from its reads newest first (the tracking
+    statement, dossiers/tracking.py, selects them). A read by the province's own systems
+    (no agency) shows as the province. Never the officer's name or address: the citizen
+    learns which office looked, not who."""
     seen: list[Viewer] = []
-    for agency, at in rows:
+    for agency, at in reads:
         viewer = Viewer(agency=agency or province, at=at.replace(second=0, microsecond=0))
         if viewer not in seen:  # the same office in the same minute: one line
             seen.append(viewer)

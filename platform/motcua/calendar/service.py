@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.calendar.models import CalendarDay
 from motcua.calendar.schemas import CalendarIn
+from motcua.catalog.cache import catalog_changed
 from motcua.db import current_tenant
 
 NATIONAL = Path(__file__).with_name("vietnam.toml")
@@ -60,5 +61,7 @@ class CalendarService:
                     for d in fresh
                 ],
             )
+        if stale or fresh:
+            catalog_changed(self.session)  # due dates remembered by intake must be recounted
         removed = len([day for day in stale if day not in wanted])
         return len(fresh), removed

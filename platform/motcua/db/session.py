@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -50,10 +52,18 @@ def asyncpg_url(url: str) -> str:
     return f"postgresql+asyncpg://{rest}" if "+" not in scheme else url
 
 
+def plain_url(url: str) -> str:
+    """The address as asyncpg itself reads it (no SQLAlchemy driver suffix)."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
 class Database:
     """The service's database: connects, then acts as the unprivileged application role."""
 
     def __init__(self, url: str, *, role: str, pool_size: int = 10) -> None:
+        self._url, self._role, self._pool_size = url, role, pool_size
+        self._reader: asyncpg.Pool | None = None
+        self._reader_opening = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             asyncpg_url(url),
             pool_size=pool_size,
@@ -90,11 +100,29 @@ class Database:
         """A session for platform tables; it sees no tenant-owned row at all."""
         return self._sessions(info={"tenant_id": None})
 
+    async def reader(self) -> asyncpg.Pool:
+        """A plain asyncpg pool, as the same role, for the hot read paths that skip the ORM
+        (public tracking). Opened on first use."""
+        if self._reader is not None:
+            return self._reader
+        async with self._reader_opening:
+            if self._reader is None:
+                self._reader = await asyncpg.create_pool(
+                    plain_url(self._url),
+                    min_size=1,
+                    max_size=self._pool_size,
+                    server_settings={"role": self._role},
+                )
+        return self._reader
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("select 1"))
 
     async def dispose(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self.engine.dispose()
 
 

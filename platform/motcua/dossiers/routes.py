@@ -6,19 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.audit.service import who_looked
 from motcua.audit.trail import audited, set_target
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.auth.scope import request_scope
 from motcua.auth.service import Principal
+from motcua.db import Database
 from motcua.dossiers.lifecycle import TIMELINESS_TEXT
 from motcua.dossiers.receipts import qr_png, qr_svg
 from motcua.dossiers.schemas import (
@@ -32,6 +31,8 @@ from motcua.dossiers.schemas import (
     TrackOut,
 )
 from motcua.dossiers.service import DossierService, Filters, Links
+from motcua.dossiers.tracking import TrackingReader
+from motcua.security.limits import per_address
 from motcua.settings import Settings
 from motcua.tenancy.directory import TenantRef
 
@@ -39,13 +40,17 @@ staff = requires(Role.OFFICER, Role.INTEGRATION)
 officers = requires(Role.OFFICER)
 # Codes are printed on paper: a stranger may try many. Per client address, shared by all
 # processes through the "rate_limit" store.
-tracking_limit = RateLimitConfig(rate_limit=("minute", 60), store="rate_limit")
+tracking_limit = per_address("tracking", 60)
 Key = Annotated[str | None, QueryParameter(name="k", max_length=64)]
 LEVELS = [
     ("rat_hai_long", "Rất hài lòng"),
     ("hai_long", "Hài lòng"),
     ("khong_hai_long", "Không hài lòng"),
 ]
+
+
+def provide_tracking(db: NamedDependency[Database]) -> TrackingReader:
+    return TrackingReader(db)
 
 
 def provide_dossiers(
@@ -219,19 +224,17 @@ class Tracking(Controller):
 
     tags = ["tracking"]
     middleware = [tracking_limit.middleware]
+    dependencies = {"tracking": Provide(provide_tracking, sync_to_thread=False)}
 
     @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
     async def track_json(
         self,
         code: FromPath[str],
-        dossiers: NamedDependency[DossierService],
+        tracking: NamedDependency[TrackingReader],
         tenant: NamedDependency[TenantRef],
         k: Key = None,
     ) -> TrackOut:
-        tracked = await dossiers.track(code, k)
-        if k is not None:  # the key was right (a wrong one is a 404): who looked at my file
-            tracked.viewed_by = await who_looked(dossiers.session, code, province=tenant.name)
-        return tracked
+        return await tracking.track(tenant, code, k)
 
     @post(
         "/api/v1/track/{code:str}/rating",
@@ -257,13 +260,11 @@ class Tracking(Controller):
     async def track_page(
         self,
         code: FromPath[str],
-        dossiers: NamedDependency[DossierService],
+        tracking: NamedDependency[TrackingReader],
         tenant: NamedDependency[TenantRef],
         k: Key = None,
     ) -> Template:
-        tracked = await dossiers.track(code, k)
-        if k is not None:  # the key was right (a wrong one is a 404): who looked at my file
-            tracked.viewed_by = await who_looked(dossiers.session, code, province=tenant.name)
+        tracked = await tracking.track(tenant, code, k)
         return Template(
             "track.html",
             context={

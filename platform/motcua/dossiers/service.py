@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
+from motcua.catalog.cache import Recent
+from motcua.catalog.schemas import ProcedureOut
 from motcua.catalog.service import CatalogService
 from motcua.conversations.identity import offer_rating, reach_in_chat
 from motcua.dates import vn_date
@@ -42,9 +45,7 @@ from motcua.dossiers.schemas import (
     RatingIn,
     RatingOut,
     Ref,
-    TrackEvent,
     TrackingKeyOut,
-    TrackOut,
 )
 from motcua.dossiers.timeline import record_event
 from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
@@ -107,6 +108,12 @@ class Filters:
     per_page: int = 20
 
 
+# Intake reads these on every dossier; they change rarely (catalog/cache.py).
+_procedures: Recent[tuple[uuid.UUID, str], ProcedureOut] = Recent(seconds=10)
+_active_agencies: Recent[tuple[uuid.UUID, str], bool] = Recent(seconds=10)
+_calendars: Recent[uuid.UUID, WorkCalendar] = Recent(seconds=10)
+
+
 class DossierService:
     def __init__(
         self, session: AsyncSession, tenant: TenantRef, links: Links, scope: Scope = None
@@ -118,8 +125,23 @@ class DossierService:
         self.catalog = CatalogService(session)
 
     async def calendar(self) -> WorkCalendar:
+        known = _calendars.get(self.tenant.id)
+        if known is not None:
+            return known
         days = await CalendarService(self.session).days()
-        return WorkCalendar({day: kind for day, (kind, _) in days.items()}, self.tenant.timezone)
+        calendar = WorkCalendar({d: kind for d, (kind, _) in days.items()}, self.tenant.timezone)
+        return _calendars.put(self.tenant.id, calendar)
+
+    async def _procedure(self, code: str) -> ProcedureOut:
+        key = (self.tenant.id, code)
+        return _procedures.get(key) or _procedures.put(key, await self.catalog.procedure(code))
+
+    async def _active_agency(self, code: str) -> bool:
+        key = (self.tenant.id, code)
+        known = _active_agencies.get(key)
+        if known is None:
+            known = _active_agencies.put(key, await self.catalog.active_agency(code))
+        return known
 
     # -- intake --------------------------------------------------------------------------
 
@@ -136,7 +158,7 @@ class DossierService:
                 return await self.get(known), False
         problems: list[dict[str, str]] = []
         try:
-            procedure = await self.catalog.procedure(data.procedure_code)
+            procedure = await self._procedure(data.procedure_code)
         except NotFound:
             raise Invalid(
                 "Unknown procedure.",
@@ -157,7 +179,7 @@ class DossierService:
                     "message": f"'{agency_code}' does not take in this procedure",
                 }
             )
-        elif not await self.catalog.active_agency(agency_code):
+        elif not await self._active_agency(agency_code):
             problems.append({"field": "agency_code", "message": "is not an active agency"})
         elif self.scope is not None and agency_code not in self.scope:
             problems.append({"field": "agency_code", "message": "is not your agency or below it"})
@@ -210,7 +232,7 @@ class DossierService:
             test=test,
         )
         self.session.add(dossier)
-        await record_event(
+        received = await record_event(
             self.session,
             dossier,
             action="receive",
@@ -219,19 +241,20 @@ class DossierService:
             at=received_at,
             notify=self._notify,
         )
+        if not data.external_id:
+            return self._out(dossier, [received], None), True
         try:
             async with self.session.begin_nested():
                 await self.session.flush()
         except IntegrityError:
             # The same external_id, sent twice at once: the other request won.
-            if data.external_id:
-                code = await self.session.scalar(
-                    select(Dossier.code).where(Dossier.external_id == data.external_id)
-                )
-                if code:
-                    return await self.get(code), False
+            code = await self.session.scalar(
+                select(Dossier.code).where(Dossier.external_id == data.external_id)
+            )
+            if code:
+                return await self.get(code), False
             raise
-        return await self.get(dossier.code), True
+        return self._out(dossier, [received], None), True
 
     def _aware(self, moment: datetime) -> datetime:
         """A time without an offset is the province's local time."""
@@ -277,7 +300,11 @@ class DossierService:
 
     async def get(self, code: str) -> DossierOut:
         dossier, rating = await self._with_rating(code)
-        events = await self._events(code)
+        return self._out(dossier, await self._events(code), rating)
+
+    def _out(
+        self, dossier: Dossier, events: list[DossierEvent], rating: Rating | None
+    ) -> DossierOut:
         receiving = next(
             (e.agency_name for e in events if e.action == "receive"), dossier.receiving_agency_code
         )
@@ -325,7 +352,9 @@ class DossierService:
                 )
                 for e in events
             ],
-            rating=_rating_out(rating),
+            rating=None
+            if rating is None
+            else rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at),
         )
 
     async def list(self, filters: Filters) -> DossierPage:
@@ -554,43 +583,6 @@ class DossierService:
         if key is not None and not hmac.compare_digest(key.encode(), dossier.tracking_key.encode()):
             raise NotFound(f"No dossier '{dossier.code}'.")
 
-    async def track(self, code: str, key: str | None) -> TrackOut:
-        dossier, rating = await self._with_rating(code)
-        self._check_key(dossier, key)
-        basic = TrackOut(
-            code=dossier.code,
-            status=dossier.status,
-            status_text=STATUS_TEXT[dossier.status],
-            national_status=NATIONAL_CODES[dossier.status],
-            due_at=dossier.due_at,
-        )
-        if key is None:
-            return basic
-        events = await self._events(code, public_only=True)
-        return msgspec.structs.replace(
-            basic,
-            procedure=Ref(code=dossier.procedure_code, name=dossier.procedure_name),
-            agency=Ref(code=dossier.agency_code, name=dossier.agency_name),
-            timeliness=dossier.timeliness,
-            timeline=[
-                TrackEvent(
-                    text=ACTION_TEXT[e.action]
-                    + (f" đến {e.to_agency_name}" if e.to_agency_name else ""),
-                    agency=e.agency_name,
-                    note=e.note,
-                    at=e.at,
-                )
-                for e in events
-            ],
-            can_rate=self._can_rate(dossier, rating),
-            rating=_rating_out(rating),
-        )
-
-    def _can_rate(self, dossier: Dossier, rating: Rating | None) -> bool:
-        if dossier.status != "returned":
-            return False
-        return rating is None or datetime.now(UTC) - rating.created_at < RATING_CHANGEABLE
-
     async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
         if self.tenant.suspended:
             raise Forbidden("This province is suspended; its pages are read-only.")
@@ -598,7 +590,7 @@ class DossierService:
         self._check_key(dossier, key)
         if dossier.status != "returned":
             raise Conflict("A dossier is rated once its result has been returned.")
-        if not self._can_rate(dossier, rating):
+        if not can_rate(dossier.status, rating.created_at if rating else None):
             raise Conflict("A rating can be changed for 7 days only.")
         now = datetime.now(UTC)
         if rating is None:
@@ -609,17 +601,20 @@ class DossierService:
         rating.comment = data.comment.strip()
         rating.updated_at = now
         await self.session.flush()
-        out = _rating_out(rating)
-        assert out is not None
-        return out
+        return rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at)
 
 
-def _rating_out(rating: Rating | None) -> RatingOut | None:
-    if rating is None:
-        return None
+def can_rate(status: str, rated_at: datetime | None) -> bool:
+    """Once returned; a rating given can be changed for 7 days."""
+    if status != "returned":
+        return False
+    return rated_at is None or datetime.now(UTC) - rated_at < RATING_CHANGEABLE
+
+
+def rating_out(attitude: int, result: int, comment: str, updated_at: datetime) -> RatingOut:
     return RatingOut(
-        attitude=LEVEL_NAMES[rating.attitude],  # type: ignore[arg-type]
-        result=LEVEL_NAMES[rating.result],  # type: ignore[arg-type]
-        comment=rating.comment,
-        updated_at=rating.updated_at,
+        attitude=LEVEL_NAMES[attitude],  # type: ignore[arg-type]
+        result=LEVEL_NAMES[result],  # type: ignore[arg-type]
+        comment=comment,
+        updated_at=updated_at,
     )

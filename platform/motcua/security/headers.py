@@ -3,7 +3,6 @@ static file, a 404 before routing)."""
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +31,21 @@ ALWAYS = {
 }
 
 
+def _encoded(csp: str, *, tls: bool) -> list[tuple[bytes, bytes]]:
+    headers = {**ALWAYS, "content-security-policy": csp}
+    if tls:
+        headers["strict-transport-security"] = HSTS
+    return [(name.encode(), value.encode()) for name, value in headers.items()]
+
+
+# Encoded once: every response carries them, so they are appended as they are.
+HEADERS = {
+    (docs, tls): _encoded(DOCS_CSP if docs else CSP, tls=tls)
+    for docs in (False, True)
+    for tls in (False, True)
+}
+
+
 class SecurityHeaders:
     """Adds the headers to every HTTP response.
 
@@ -54,14 +68,12 @@ class SecurityHeaders:
         docs = path == self.docs_path or path.startswith(self.docs_path + "/")
         over_tls = self.tls or scope.get("scheme") == "https"
 
+        extra = HEADERS[docs, over_tls]
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders(message)
-                for name, value in ALWAYS.items():
-                    headers[name] = value
-                headers["content-security-policy"] = DOCS_CSP if docs else CSP
-                if over_tls:
-                    headers["strict-transport-security"] = HSTS
+                # A new message: the response cache may hold (and replay) the original.
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -8,6 +8,13 @@ every process counts together.
   Sign-in attempts are limited per account by auth/.
 The client address is the socket's, or the X-Forwarded-For of a trusted proxy (uvicorn's
 proxy_headers with FORWARDED_ALLOW_IPS): a caller cannot pick its own.
+
+Litestar's own middleware reads a request history, then writes it back, under a lock held
+by the process: two round trips, every request of the process queued behind them, and two
+processes may still interleave. `WindowRateLimit` keeps its configuration, exclusions,
+identifiers and headers but counts in one atomic step in Redis (`CountingStore.hit`): one
+round trip, no process-wide lock, exact across processes. A window starts at a caller's
+first request and lasts the limit's unit.
 """
 
 from __future__ import annotations
@@ -16,8 +23,17 @@ import hashlib
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import (
+    DURATION_VALUES,
+    RateLimitConfig,
+    RateLimitMiddleware,
+    get_remote_address,
+)
+from litestar.stores.redis import RedisStore
+from litestar.types import Message, Receive, Scope, Send
+from redis.asyncio import Redis
 
 from motcua.settings import Settings
 
@@ -27,6 +43,15 @@ HAS_OWN_LIMIT = [r"/track/"]  # tracking pages and JSON: their own limit
 
 def _is_public(request: Request[Any, Any, Any]) -> bool:
     return request.route_handler.opt.get("access") == "public"
+
+
+# Coroutines, not plain functions: Litestar runs a plain check in a worker thread.
+async def _public_route(request: Request[Any, Any, Any]) -> bool:
+    return _is_public(request)
+
+
+async def _staff_route(request: Request[Any, Any, Any]) -> bool:
+    return not _is_public(request)
 
 
 def _address(request: Request[Any, Any, Any]) -> str:
@@ -43,6 +68,80 @@ def _credential(request: Request[Any, Any, Any]) -> str:
     return "credential:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
+class CountingStore(RedisStore):
+    """The "rate_limit" store: Litestar's Redis store that can also count a hit atomically."""
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        super().__init__(redis=redis, namespace=namespace)
+        self._hit = self._redis.register_script(
+            """
+            local count = redis.call('INCR', KEYS[1])
+            if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+            return {count, redis.call('TTL', KEYS[1])}
+            """
+        )
+
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
+        """Count one request in the key's window: (requests so far, seconds left)."""
+        count, ttl = await self._hit(keys=[self._make_key(key)], args=[window])
+        return int(count), max(int(ttl), 0)
+
+
+class WindowRateLimit(RateLimitMiddleware):
+    """Litestar's rate limit, counted by CountingStore in one round trip (see above)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope["litestar_app"]
+        request: Request[Any, Any, Any] = app.request_class(scope)
+        store = self.config.get_store_from_app(app)
+        if isinstance(store, CountingStore) and await self.should_check_request(request):
+            window = DURATION_VALUES[self.unit]
+            count, left = await store.hit(self.cache_key_from_request(request), window)
+            headers = self._headers(count, left or window)
+            if count > self.max_requests:
+                raise TooManyRequestsException(
+                    headers=headers if self.config.set_rate_limit_headers else None
+                )
+            if self.config.set_rate_limit_headers:
+                send = _with_headers(send, headers)
+        await self.app(scope, receive, send)
+
+    def _headers(self, count: int, left: int) -> dict[str, str]:
+        return {
+            self.config.rate_limit_policy_header_key: (
+                f"{self.max_requests}; w={DURATION_VALUES[self.unit]}"
+            ),
+            self.config.rate_limit_limit_header_key: str(self.max_requests),
+            self.config.rate_limit_remaining_header_key: str(max(self.max_requests - count, 0)),
+            self.config.rate_limit_reset_header_key: str(left),
+        }
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *encoded]
+        await send(message)
+
+    return send_with_headers
+
+
+def per_address(name: str, requests_per_minute: int) -> RateLimitConfig:
+    """A route's own limit per client address, counted apart from the app-wide ones."""
+
+    def identifier(request: Request[Any, Any, Any]) -> str:
+        return f"{name}:{_address(request)}"
+
+    return RateLimitConfig(
+        rate_limit=("minute", requests_per_minute),
+        store="rate_limit",
+        identifier_for_request=identifier,
+        middleware_class=WindowRateLimit,
+    )
+
+
 def rate_limits(settings: Settings) -> list[DefineMiddleware]:
     """The app-wide limits; a limit of 0 turns it off."""
     limits = []
@@ -53,7 +152,8 @@ def rate_limits(settings: Settings) -> list[DefineMiddleware]:
                 store="rate_limit",
                 exclude=HAS_OWN_LIMIT,
                 identifier_for_request=_address,
-                check_throttle_handler=_is_public,
+                check_throttle_handler=_public_route,
+                middleware_class=WindowRateLimit,
             ).middleware
         )
     if settings.rate_limit_caller_per_minute > 0:
@@ -62,7 +162,8 @@ def rate_limits(settings: Settings) -> list[DefineMiddleware]:
                 rate_limit=("minute", settings.rate_limit_caller_per_minute),
                 store="rate_limit",
                 identifier_for_request=_credential,
-                check_throttle_handler=lambda request: not _is_public(request),
+                check_throttle_handler=_staff_route,
+                middleware_class=WindowRateLimit,
             ).middleware
         )
     return limits
