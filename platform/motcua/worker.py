@@ -14,6 +14,7 @@ from arq.worker import Worker
 from motcua.broadcasts import jobs as broadcasts
 from motcua.conversations import jobs as conversations
 from motcua.db import Database
+from motcua.dossiers import jobs as dossiers
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import apply_receipt_job, deliver_notice, lane_queue, relay_notices
 from motcua.notices.vault import Vault
@@ -96,6 +97,7 @@ def build_worker(
                 timeout=60,
             ),
             *conversations.CRONS,
+            *dossiers.CRONS,
         ]
         if dossier_lane
         else broadcasts.CRONS,

@@ -124,7 +124,7 @@ async def test_fifty_parallel_intakes_at_one_agency_get_fifty_consecutive_codes(
 async def test_actions_that_do_not_fit_are_409_with_the_allowed_ones(desk):
     code = (await desk.intake())["code"]
     refused = await desk.act(code, "complete", expect=409)
-    assert refused["allowed_actions"] == ["start", "withdraw", "note"]
+    assert refused["allowed_actions"] == ["start", "withdraw", "reschedule", "note"]
     assert (await desk.act(code, "reject", note="x", expect=409))["current_status"] == "received"
     await desk.act(code, "request_supplement", note="x", expect=409)
     await desk.act(code, "withdraw", expect=422)  # fits, but needs its reason

@@ -51,7 +51,7 @@ def test_the_lifecycle_of_design_md():
 def test_an_action_that_does_not_fit_names_the_allowed_ones():
     with pytest.raises(TransitionNotAllowed) as caught:
         next_status("received", "complete")
-    assert caught.value.extra["allowed_actions"] == ["start", "withdraw", "note"]
+    assert caught.value.extra["allowed_actions"] == ["start", "withdraw", "reschedule", "note"]
     with pytest.raises(TransitionNotAllowed):
         next_status("returned", "withdraw")
 

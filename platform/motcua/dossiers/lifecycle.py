@@ -2,6 +2,7 @@
 
 received → in_progress ⇄ supplement_requested;  in_progress → result_ready → returned
 in_progress → rejected;  any open dossier → withdrawn;  transfer keeps in_progress
+reschedule (an apology and a new promised date) keeps a dossier not yet finished where it is
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ Action = Literal[
     "return",
     "reject",
     "withdraw",
+    "reschedule",
     "note",
 ]
 Timeliness = Literal["early", "on_time", "late"]
 
 OPEN: Final = ("received", "in_progress", "supplement_requested", "result_ready")
+# Not finished yet: its promise can still be missed, and moved (phiếu xin lỗi và hẹn lại).
+UNFINISHED: Final = ("received", "in_progress", "supplement_requested")
 
 TRANSITIONS: Final[dict[tuple[str, str], Status]] = {
     ("received", "start"): "in_progress",
@@ -43,12 +47,13 @@ TRANSITIONS: Final[dict[tuple[str, str], Status]] = {
     ("result_ready", "return"): "returned",
     ("in_progress", "reject"): "rejected",
     **{(status, "withdraw"): "withdrawn" for status in OPEN},
+    **{(status, "reschedule"): status for status in UNFINISHED},
     # An internal note changes nothing but the timeline.
     **{(status, "note"): status for status in (*OPEN, "returned", "rejected", "withdrawn")},
 }
 
 # The citizen must learn why: these actions need a note.
-NEEDS_REASON: Final = frozenset({"request_supplement", "reject", "withdraw"})
+NEEDS_REASON: Final = frozenset({"request_supplement", "reject", "withdraw", "reschedule"})
 
 # The national portal's dossier status codes, so reports and a later sync speak alike.
 NATIONAL_CODES: Final[dict[str, int]] = {
@@ -81,6 +86,7 @@ ACTION_TEXT: Final[dict[str, str]] = {
     "return": "Đã trả kết quả",
     "reject": "Từ chối giải quyết",
     "withdraw": "Rút hồ sơ",
+    "reschedule": "Xin lỗi và hẹn lại ngày trả kết quả",
     "note": "Ghi chú nội bộ",
 }
 TIMELINESS_TEXT: Final[dict[str, str]] = {

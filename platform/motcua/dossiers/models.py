@@ -55,7 +55,12 @@ class Dossier(TenantOwned):
     applicant_id_number: Mapped[str | None] = mapped_column(String(20))
     documents: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     received_at: Mapped[datetime]
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the promise as it stands now (a reschedule moves it)
+    # The first promise, kept when a reschedule replaced it; None: never rescheduled.
+    # Timeliness is counted against it (a rescheduled dossier is late: "quá hạn").
+    first_due_at: Mapped[datetime | None]
+    # The promise whose passing the citizen was apologised for (dossiers/jobs.py).
+    late_notified_due_at: Mapped[datetime | None]
     processing_hours: Mapped[int]
     paused_at: Mapped[datetime | None]  # waiting for a supplement since
     completed_at: Mapped[datetime | None]
@@ -93,6 +98,7 @@ class DossierEvent(TenantOwned):
     note: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(default=True)
     at: Mapped[datetime]
+    due_at: Mapped[datetime | None]  # the new promise a reschedule set
 
 
 class DossierCounter(TenantOwned):

@@ -44,11 +44,14 @@ class EventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         "return",
         "reject",
         "withdraw",
+        "reschedule",
         "note",
     ]
     note: Note = ""
     agency_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
     at: datetime | None = None
+    # reschedule only: the new promised date (without an offset: the province's local time).
+    due_at: datetime | None = None
 
 
 class Ref(msgspec.Struct, kw_only=True):
@@ -75,6 +78,7 @@ class EventOut(msgspec.Struct, kw_only=True):
     note: str
     public: bool
     at: datetime
+    due_at: datetime | None = None  # the new promise a reschedule set
 
 
 class RatingOut(msgspec.Struct, kw_only=True):
@@ -107,6 +111,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     allowed_actions: list[str]
     timeline: list[EventOut]
     rating: RatingOut | None
+    # Set when a reschedule replaced the first promise: timeliness is counted against it.
+    first_due_at: datetime | None = None
 
 
 class DossierSummary(msgspec.Struct, kw_only=True):
@@ -133,6 +139,7 @@ class TrackEvent(msgspec.Struct, kw_only=True):
     agency: str
     note: str
     at: datetime
+    due_at: datetime | None = None  # a reschedule: the new promised date
 
 
 class TrackOut(msgspec.Struct, kw_only=True):
@@ -142,7 +149,10 @@ class TrackOut(msgspec.Struct, kw_only=True):
     status: str
     status_text: str
     national_status: int
-    due_at: datetime
+    due_at: datetime  # the promise as it stands: after a reschedule, the new date
+    # The agency apologised and moved the promise (phiếu xin lỗi và hẹn lại ngày trả kết quả).
+    rescheduled: bool = False
+    first_due_at: datetime | None = None  # with the key: the promise it replaced
     procedure: Ref | None = None
     agency: Ref | None = None
     timeliness: str | None = None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +63,7 @@ NOTICE_KIND = {
     "return": "returned",
     "reject": "rejected",
     "withdraw": "withdrawn",
+    "reschedule": "late",  # the apology with the new promised date
 }
 RESULT_KIND = {
     "early": "result_ready_early",
@@ -72,6 +73,15 @@ RESULT_KIND = {
 RATING_CHANGEABLE = timedelta(days=7)
 LEVELS = {"rat_hai_long": 3, "hai_long": 2, "khong_hai_long": 1}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+# A new promise is a working day within this long; further is a typo, not a plan.
+RESCHEDULE_HORIZON = timedelta(days=366)
+# The sweep's apology when a promise passed and no new one was given yet.
+NO_NEW_DATE = "chưa có, cơ quan giải quyết sẽ báo lại"
+# Waiting for the citizen's papers stops the clock (supplement_requested): not the agency's
+# delay. Promises passed longer ago than this are left to staff (the overdue filter): an
+# apology months late, e.g. for dossiers an integration never closed, would only confuse.
+APOLOGISED_STATUSES = ("received", "in_progress")
+APOLOGY_LOOKBACK = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -349,12 +359,14 @@ class DossierService:
                     note=e.note,
                     public=e.public,
                     at=e.at,
+                    due_at=e.due_at,
                 )
                 for e in events
             ],
             rating=None
             if rating is None
             else rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at),
+            first_due_at=dossier.first_due_at,
         )
 
     async def list(self, filters: Filters) -> DossierPage:
@@ -442,6 +454,11 @@ class DossierService:
                 f"'{event.action}' needs a note: the citizen will read the reason.",
                 errors=[{"field": "note", "message": "is required"}],
             )
+        if event.due_at is not None and event.action != "reschedule":
+            raise Invalid(
+                "Only a reschedule sets a new promised date.",
+                errors=[{"field": "due_at", "message": "is for 'reschedule' only"}],
+            )
         now = datetime.now(UTC)
         at = self._aware(event.at) if event.at else now
         last = await self.session.scalar(
@@ -460,6 +477,7 @@ class DossierService:
         calendar = await self.calendar()
         source = dossier.status
         to_agency = None
+        new_due = None
         match event.action:
             case "transfer":
                 to_agency = await self._transfer_target(dossier, event.agency_code)
@@ -467,13 +485,19 @@ class DossierService:
                 dossier.paused_at = at
             case "supplement_received":
                 paused = calendar.working_minutes_between(dossier.paused_at or at, at)
-                dossier.due_at = calendar.extend(
-                    dossier.due_at, paused, whole_days=dossier.processing_hours % HOURS_PER_DAY == 0
-                )
+                whole_days = dossier.processing_hours % HOURS_PER_DAY == 0
+                dossier.due_at = calendar.extend(dossier.due_at, paused, whole_days=whole_days)
+                if dossier.first_due_at is not None:  # the citizen's wait moves both promises
+                    dossier.first_due_at = calendar.extend(
+                        dossier.first_due_at, paused, whole_days=whole_days
+                    )
                 dossier.paused_at = None
+            case "reschedule":
+                new_due = self._new_promise(dossier, event.due_at, calendar, now)
             case "complete":
                 dossier.completed_at = at
-                dossier.timeliness = calendar.timeliness(at, dossier.due_at)
+                # Against the first promise: a rescheduled dossier is still late (quá hạn).
+                dossier.timeliness = calendar.timeliness(at, dossier.first_due_at or dossier.due_at)
             case "return":
                 dossier.returned_at = at
             case "withdraw" | "reject":
@@ -489,10 +513,15 @@ class DossierService:
             note=note,
             to_agency=to_agency,
             public=event.action != "note",
+            due_at=new_due,
             notify=self._notify,
         )
         if to_agency:
             dossier.agency_code, dossier.agency_name = to_agency
+        if new_due is not None:
+            # After the event: its notice apologises for the promise this one replaces.
+            dossier.first_due_at = dossier.first_due_at or dossier.due_at
+            dossier.due_at = new_due
         await self.session.flush()
         out = await self.get(code)
         if idempotency_key:
@@ -506,32 +535,52 @@ class DossierService:
 
     async def _notify(self, dossier: Dossier, event: DossierEvent) -> None:
         """The citizen's notices of a public event, written with it (the outbox)."""
+        promised = dossier.due_at
         if event.action == "complete":
             kind: str | None = RESULT_KIND[dossier.timeliness or "on_time"]
+            promised = dossier.first_due_at or dossier.due_at  # what "early"/"late" refer to
         else:
             kind = NOTICE_KIND.get(event.action)
         if kind is None:
             return
-        agency = event.to_agency_name or dossier.agency_name
+        values = self._values(
+            dossier,
+            agency=event.to_agency_name or dossier.agency_name,
+            promised=promised,
+            reason=event.note,
+            at=event.at,
+        )
+        if event.due_at is not None:  # a reschedule: the promise it sets
+            values["new_due_date"] = vn_date(event.due_at, self.tenant.timezone)
+        to = await self._write_notices(dossier, kind, values)
+        if kind == "returned":
+            await offer_rating(self.session, dossier.code, to.phone, values, dossier.test)
+
+    def _values(
+        self, dossier: Dossier, *, agency: str, promised: datetime, reason: str, at: datetime
+    ) -> dict[str, str]:
+        """What a notice's template fills in."""
         tz = self.tenant.timezone
         tracking = self.links.tracking(dossier.code, dossier.tracking_key)
-        values = {
+        return {
             "salutation": "Ông/Bà",
             "province": self.tenant.name,
             "code": dossier.code,
             "procedure": dossier.procedure_name,
             "agency": agency,
             "received_date": vn_date(dossier.received_at, tz),
-            "due_date": vn_date(dossier.due_at, tz),
+            "due_date": vn_date(promised, tz),
             "tracking_url": tracking,
             "rating_url": f"{tracking}#danh-gia",
-            "reason": event.note,
+            "reason": reason,
             # For the province's own systems (webhook): what changed, when.
             "tenant": self.tenant.slug,
             "dossier_code": dossier.code,
             "status": dossier.status,
-            "created_at": event.at.isoformat(),
+            "created_at": at.isoformat(),
         }
+
+    async def _write_notices(self, dossier: Dossier, kind: str, values: dict[str, str]) -> Address:
         # A citizen who confirmed this phone in the chat hears there first.
         to = await reach_in_chat(
             self.session, Address(phone=dossier.applicant_phone, email=dossier.applicant_email)
@@ -544,8 +593,74 @@ class DossierService:
             dossier_code=dossier.code,
             test=dossier.test,
         )
-        if kind == "returned":
-            await offer_rating(self.session, dossier.code, to.phone, values, dossier.test)
+        return to
+
+    def _new_promise(
+        self, dossier: Dossier, due_at: datetime | None, calendar: WorkCalendar, now: datetime
+    ) -> datetime:
+        """A reschedule's new promised date: later than the current one, not past, on a day
+        the office is open (the citizen comes to collect the result that day)."""
+        if due_at is None:
+            raise Invalid(
+                "A reschedule needs the new promised date.",
+                errors=[{"field": "due_at", "message": "is required"}],
+            )
+        new_due = self._aware(due_at)
+        tz = self.tenant.timezone
+        problems = []
+        if new_due <= now:
+            problems.append({"field": "due_at", "message": "is in the past"})
+        elif new_due <= dossier.due_at:
+            problems.append(
+                {
+                    "field": "due_at",
+                    "message": "must be later than the current promise "
+                    f"{vn_date(dossier.due_at, tz)}",
+                }
+            )
+        elif new_due > now + RESCHEDULE_HORIZON:
+            problems.append({"field": "due_at", "message": "is more than a year away"})
+        elif not calendar.is_working_day(new_due.astimezone(calendar.tz).date()):
+            problems.append({"field": "due_at", "message": "is not a working day"})
+        if problems:
+            raise Invalid("The new promised date cannot be accepted.", errors=problems)
+        return new_due
+
+    # -- promises missed -----------------------------------------------------------------
+
+    async def apologise_for_missed_promises(self, now: datetime, *, batch: int = 200) -> int:
+        """One apology per dossier whose promise passed with no new one given: marked and
+        chosen in one guarded UPDATE, so two sweeps at once never both send. Written in the
+        caller's transaction; answers how many (a full batch: call again)."""
+        missed = and_(
+            Dossier.status.in_(APOLOGISED_STATUSES),
+            Dossier.due_at < now,
+            Dossier.due_at >= now - APOLOGY_LOOKBACK,
+            Dossier.late_notified_due_at.is_distinct_from(Dossier.due_at),
+        )
+        chosen = (
+            select(Dossier.code)
+            .where(missed)
+            .order_by(Dossier.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)  # another sweep's rows: its own to send
+        )
+        dossiers = (
+            await self.session.scalars(
+                update(Dossier)
+                .where(Dossier.code.in_(chosen.scalar_subquery()), missed)
+                .values(late_notified_due_at=Dossier.due_at)
+                .returning(Dossier),
+                execution_options={"synchronize_session": False},
+            )
+        ).all()
+        for dossier in dossiers:
+            values = self._values(
+                dossier, agency=dossier.agency_name, promised=dossier.due_at, reason="", at=now
+            )
+            values["new_due_date"] = NO_NEW_DATE
+            await self._write_notices(dossier, "late", values)
+        return len(dossiers)
 
     async def _transfer_target(self, dossier: Dossier, agency_code: str | None) -> tuple[str, str]:
         if not agency_code:

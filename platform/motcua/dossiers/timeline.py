@@ -27,6 +27,7 @@ async def record_event(
     note: str = "",
     to_agency: tuple[str, str] | None = None,  # (code, name) of a transfer's target
     public: bool = True,
+    due_at: datetime | None = None,  # a reschedule's new promise
     notify: Notify | None = None,
 ) -> DossierEvent:
     """Append one event at the dossier's current agency (a transfer: before it moves)."""
@@ -45,6 +46,7 @@ async def record_event(
         note=note,
         public=public,
         at=at,
+        due_at=due_at,
     )
     session.add(event)
     if notify is not None and public:

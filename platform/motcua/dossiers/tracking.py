@@ -15,6 +15,7 @@ from datetime import datetime
 import msgspec
 
 from motcua.audit.service import viewers
+from motcua.dates import vn_date
 from motcua.db import Database
 from motcua.dossiers.codes import CODE
 from motcua.dossiers.lifecycle import ACTION_TEXT, NATIONAL_CODES, STATUS_TEXT
@@ -32,6 +33,7 @@ class _Event(msgspec.Struct):
     to_agency: str | None
     note: str
     at: datetime
+    due_at: datetime | None = None  # a reschedule's new promise (migration 0013)
 
 
 class _Rating(msgspec.Struct):
@@ -73,19 +75,24 @@ class TrackingReader:
             status_text=STATUS_TEXT[status],
             national_status=NATIONAL_CODES[status],
             due_at=row["due_at"],
+            rescheduled=row["first_due_at"] is not None,
         )
         if key is None:
             return basic
+        basic.first_due_at = row["first_due_at"]
         rating = _rating.decode(row["rating"] or "null")
         basic.procedure = Ref(code=row["procedure_code"], name=row["procedure_name"])
         basic.agency = Ref(code=row["agency_code"], name=row["agency_name"])
         basic.timeliness = row["timeliness"]
         basic.timeline = [
             TrackEvent(
-                text=ACTION_TEXT[e.action] + (f" đến {e.to_agency}" if e.to_agency else ""),
+                text=ACTION_TEXT[e.action]
+                + (f" đến {e.to_agency}" if e.to_agency else "")
+                + (f": ngày {vn_date(e.due_at, tenant.timezone)}" if e.due_at else ""),
                 agency=e.agency,
                 note=e.note,
                 at=e.at,
+                due_at=e.due_at,
             )
             for e in _events.decode(row["timeline"])
         ]
