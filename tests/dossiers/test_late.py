@@ -108,6 +108,7 @@ async def counter(client, onboard, make_key, db, app):
         return SimpleNamespace(
             province=province,
             officer=officer,
+            admin=admin,
             base=base,
             intake=intake,
             act=act,
@@ -438,3 +439,43 @@ def test_the_sweep_runs_in_the_dossier_lane_only(settings):
     name = "cron:apologise_for_missed_promises"
     assert name in {job.name for job in dossier_lane.cron_jobs}
     assert name not in {job.name for job in bulk_lane.cron_jobs}
+
+
+async def test_the_openapi_schema_documents_the_reschedule(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    [event_in] = [v for k, v in schema["components"]["schemas"].items() if k.endswith("EventIn")]
+    assert "reschedule" in event_in["properties"]["action"]["enum"]
+    due_at = event_in["properties"]["due_at"]
+    assert "reschedule only" in str(due_at) and "date-time" in str(due_at)
+    [route] = [
+        path["post"]
+        for name, path in schema["paths"].items()
+        if name.endswith("/dossiers/{code}/events")
+    ]
+    assert "reschedule (+due_at)" in route["description"]
+
+
+async def test_a_province_words_its_own_apology_with_the_new_date(counter, client, settings):
+    desk = await counter()
+    path = f"{desk.base}/templates/late/*"
+    unknown = await client.put(path, headers=desk.admin, json={"body": "Hẹn mới {ngay_hen_moi}"})
+    assert unknown.status_code == 422 and "ngay_hen_moi" in unknown.text
+    own = "Xin lỗi Ông/Bà: hồ sơ {code} hẹn lại ngày {new_due_date}. Lý do: {reason}."
+    saved = await client.put(path, headers=desk.admin, json={"body": own})
+    assert saved.status_code == 200, saved.text
+    code = (await desk.intake())["code"]
+    new_due = working_day(20)
+    await desk.act(code, "reschedule", due_at=new_due.isoformat(), note="Chờ xác minh")
+
+    running = build_worker(settings, handle_signals=False)
+    running.cron_jobs = []
+    running.burst = True
+    await running.main()
+    await running.close()
+    listed = await client.get(f"{desk.base}/dossiers/{code}/notices", headers=desk.officer)
+    [apology] = [n for n in listed.json()["items"] if n["kind"] == "late"]
+    assert apology["status"] == "sent" and apology["template_version"] == 1
+    [late] = [n for n in await desk.notices(code) if n.kind == "late"]
+    assert fill(own, late.values) == (
+        f"Xin lỗi Ông/Bà: hồ sơ {code} hẹn lại ngày {dd_mm_yyyy(new_due)}. Lý do: Chờ xác minh."
+    )

@@ -139,11 +139,17 @@ class Dossiers(Controller):
         guards=[staff],
         status_code=200,
         description="Actions: start, transfer (+agency_code), request_supplement, "
-        "supplement_received, complete, return, reject, withdraw, note (internal). "
-        "request_supplement, reject and withdraw need a note, which the citizen reads. "
+        "supplement_received, complete, return, reject, withdraw, reschedule (+due_at), "
+        "note (internal). "
+        "request_supplement, reject, withdraw and reschedule need a note, which the citizen "
+        "reads. reschedule (phiếu xin lỗi và hẹn lại ngày trả kết quả) is for a dossier "
+        "received, in progress or waiting for a supplement: `due_at` is the new promised "
+        "date, later than the current one, in the future, on a working day; the status does "
+        "not change, the citizen gets the `late` notice (an apology with the new date), and "
+        "timeliness stays counted against the first promise (`first_due_at`). "
         "An action that does not fit the status is a 409 naming the allowed ones. "
         "A retried request with the same Idempotency-Key answers as the first did.",
-        opt=audited("dossier.event", "dossier:{code}", detail=("action", "agency_code")),
+        opt=audited("dossier.event", "dossier:{code}", detail=("action", "agency_code", "due_at")),
     )
     async def add_event(
         self,

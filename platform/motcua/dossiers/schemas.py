@@ -50,8 +50,17 @@ class EventIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note = ""
     agency_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
     at: datetime | None = None
-    # reschedule only: the new promised date (without an offset: the province's local time).
-    due_at: datetime | None = None
+    due_at: (
+        Annotated[
+            datetime,
+            msgspec.Meta(
+                description="reschedule only: the new promised date (hẹn lại ngày trả kết "
+                "quả), later than the current one, not past, on a working day; without an "
+                "offset it is the province's local time"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Ref(msgspec.Struct, kw_only=True):
