@@ -479,3 +479,20 @@ async def test_a_province_words_its_own_apology_with_the_new_date(counter, clien
     assert fill(own, late.values) == (
         f"Xin lỗi Ông/Bà: hồ sơ {code} hẹn lại ngày {dd_mm_yyyy(new_due)}. Lý do: Chờ xác minh."
     )
+
+
+async def test_a_new_date_without_its_hour_means_the_end_of_that_working_day(counter, client):
+    desk = await counter()
+    code = (await desk.intake())["code"]
+    day = working_day(15).date()
+    moved = await desk.act(
+        code, "reschedule", due_at=f"{day.isoformat()}T00:00:00", note="Chờ xác minh"
+    )
+    assert datetime.fromisoformat(moved["due_at"]) == datetime.combine(
+        day, datetime.min.time().replace(hour=17), VN
+    )
+    listed = await client.get(
+        f"{desk.base}/dossiers", params={"status": "received"}, headers=desk.officer
+    )
+    [summary] = [d for d in listed.json()["items"] if d["code"] == code]
+    assert summary["first_due_at"] is not None

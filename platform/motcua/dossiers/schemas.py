@@ -134,6 +134,7 @@ class DossierSummary(msgspec.Struct, kw_only=True):
     received_at: datetime
     due_at: datetime
     timeliness: str | None
+    first_due_at: datetime | None = None  # set when a reschedule replaced it
 
 
 class DossierPage(msgspec.Struct, kw_only=True):

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -48,7 +48,7 @@ from motcua.dossiers.schemas import (
     TrackingKeyOut,
 )
 from motcua.dossiers.timeline import record_event
-from motcua.dossiers.working_time import HOURS_PER_DAY, WorkCalendar
+from motcua.dossiers.working_time import HOURS_PER_DAY, PERIODS, WorkCalendar
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
 from motcua.notices.channel import Address
 from motcua.notices.outbox import write_notices
@@ -420,6 +420,7 @@ class DossierService:
                     received_at=d.received_at,
                     due_at=d.due_at,
                     timeliness=d.timeliness,
+                    first_due_at=d.first_due_at,
                 )
                 for d, _ in rows
             ],
@@ -606,6 +607,10 @@ class DossierService:
                 errors=[{"field": "due_at", "message": "is required"}],
             )
         new_due = self._aware(due_at)
+        local = new_due.astimezone(calendar.tz)
+        if local.time() == time(0):
+            # A date without its hour (midnight): promised for the end of that working day.
+            new_due = datetime.combine(local.date(), PERIODS[-1][1], calendar.tz)
         tz = self.tenant.timezone
         problems = []
         if new_due <= now:
