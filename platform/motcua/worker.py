@@ -16,7 +16,13 @@ from motcua.conversations import jobs as conversations
 from motcua.db import Database
 from motcua.dossiers import jobs as dossiers
 from motcua.notices.delivery import Deliverer
-from motcua.notices.jobs import apply_receipt_job, deliver_notice, lane_queue, relay_notices
+from motcua.notices.jobs import (
+    apply_receipt_job,
+    deliver_notice,
+    deliver_turn,
+    lane_queue,
+    relay_notices,
+)
 from motcua.notices.vault import Vault
 from motcua.queue import redis_settings
 from motcua.settings import Settings
@@ -75,6 +81,8 @@ def build_worker(
         # Short time-outs: a killed worker's job comes back only after its time-out,
         # and the relay re-queues anything stuck sooner than that.
         func(deliver_notice, timeout=30, keep_result=0, max_tries=1),
+        func(deliver_turn, timeout=30, keep_result=0, max_tries=1),
+        func(deliver_turn, timeout=30, keep_result=0, max_tries=1),
         func(apply_receipt_job, timeout=30, keep_result=0, max_tries=1),
     ]
     dossier_lane = lane == "dossier"

@@ -3,7 +3,6 @@ starts what is due and resumes a fan-out whose worker died."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -17,14 +16,14 @@ from motcua.broadcasts import broadcasting
 from motcua.broadcasts.broadcasting import Sender, due_broadcasts, fan_out_batch
 from motcua.broadcasts.links import signing_keys
 from motcua.db import Database
-from motcua.notices.jobs import enqueue_delivery, lane_queue
+from motcua.notices.jobs import lane_queue
+from motcua.notices.turns import queue_in_turn
 from motcua.settings import Settings
 from motcua.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
 
 STALLED_AFTER: Final = timedelta(seconds=60)  # no batch for this long: the fan-out died
-ENQUEUE_AT_ONCE: Final = 50
 
 
 async def enqueue_fan_out(
@@ -82,16 +81,10 @@ async def fan_out_broadcast(ctx: dict[str, Any], tenant_id: str, broadcast_id: s
 async def _enqueue_deliveries(
     queue: ArqRedis, tenant_id: str, slug: str, notices: list[str]
 ) -> None:
-    """Queue a batch's notices some at a time: one by one, a fan-out sharing its worker's
-    event loop with a hundred deliveries would crawl."""
+    """A batch's notices wait in the province's line of the bulk lane (notices/turns.py)."""
     try:
-        for start in range(0, len(notices), ENQUEUE_AT_ONCE):
-            await asyncio.gather(
-                *(
-                    enqueue_delivery(queue, tenant_id, notice_id, slug, lane="bulk")
-                    for notice_id in notices[start : start + ENQUEUE_AT_ONCE]
-                )
-            )
+        name = lane_queue(queue.default_queue_name, "bulk")
+        await queue_in_turn(queue, name, tenant_id, slug, notices)
     except Exception:  # Redis down: the relay finds the notices in the database
         log.warning("broadcast notices left to the relay", exc_info=True)
 

@@ -16,6 +16,7 @@ from motcua.notices.channel import Receipt
 from motcua.notices.delivery import Deliverer, sweep_condition
 from motcua.notices.models import Notice
 from motcua.notices.receipts import apply_receipt
+from motcua.notices.turns import take_turn
 from motcua.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ RECEIPT_RETRY = timedelta(seconds=10)
 RECEIPT_PATIENCE = 30  # tries: about five minutes
 RELAY_BATCH = 1000
 RELAY_GRACE = timedelta(seconds=5)  # due this long ago and still waiting: its job was lost
+STALE_PER_TURN = 100  # ids of notices already handled that one turn may pass over
 RELAY_EVERY = 30  # seconds: how often the relay may queue the same lost attempt again
 
 
@@ -53,6 +55,20 @@ async def enqueue_delivery(
 def lane_queue(queue_name: str, lane: str) -> str:
     """Dossier notices have a queue of their own: a province's bulk send never holds them."""
     return queue_name if lane == "dossier" else f"{queue_name}:{lane}"
+
+
+async def deliver_turn(ctx: dict[str, Any], queue_name: str) -> str:
+    """A lane's turn (notices/turns.py): the next province in the ring, its oldest notice.
+    A notice already handled another way (the relay) does not use up the turn."""
+    for _ in range(STALE_PER_TURN):
+        taken = await take_turn(ctx["redis"], queue_name)
+        if taken is None:
+            return "no notice waiting"
+        tenant_id, slug, notice_id = taken
+        outcome = await deliver_notice(ctx, tenant_id, notice_id, slug)
+        if outcome != "skipped":
+            return outcome
+    return "skipped"
 
 
 async def deliver_notice(
@@ -141,6 +157,14 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
     return queued
 
 
+_slugs: dict[uuid.UUID, str] = {}  # a province's slug never changes
+
+
 async def _slug(db: Database, tenant_id: uuid.UUID) -> str:
-    async with db.platform_session() as session:
-        return str(await session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id)))
+    if tenant_id not in _slugs:
+        async with db.platform_session() as session:
+            slug = await session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id))
+        if slug is None:
+            return ""
+        _slugs[tenant_id] = slug
+    return _slugs[tenant_id]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.notices.channel import Address, discover
 from motcua.notices.models import ChannelSetting, Notice
+from motcua.notices.turns import queue_in_turn
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +86,23 @@ async def write_notices(
 
 
 def enqueue_after_commit(session: AsyncSession, notices: list[Notice]) -> None:
-    """Queue these notices once the transaction commits, if the session carries a queue."""
+    """Queue these notices in their province's turn once the transaction commits, if the
+    session carries a queue (notices/turns.py)."""
     queue = session.info.get("queue")
     if queue is None or not notices:
         return
     tenant = str(session.info["tenant_id"])
-    ids = [(str(n.id), n.lane) for n in notices]
+    by_lane: dict[str, list[str]] = {}
+    for notice in notices:
+        by_lane.setdefault(notice.lane, []).append(str(notice.id))
 
     async def enqueue() -> None:
-        from motcua.notices.jobs import enqueue_delivery
+        from motcua.notices.jobs import lane_queue
 
         try:
-            for notice_id, lane in ids:
-                await enqueue_delivery(queue, tenant, notice_id, lane=lane)
+            for lane, ids in by_lane.items():
+                name = lane_queue(queue.default_queue_name, lane)
+                await queue_in_turn(queue, name, tenant, "", ids)
         except Exception:  # Redis down: the relay will find them
             log.warning("notices left to the relay", exc_info=True)
 

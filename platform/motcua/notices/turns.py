@@ -1,0 +1,72 @@
+"""Fair turns between provinces inside a lane.
+
+arq serves a queue in order, so a province that queues 100,000 notices at once would put
+every other province's notices behind them. A notice's first attempt therefore does not
+queue a job of its own: its id waits in its province's line (a Redis list per lane and
+province), the province joins the lane's ring if it is not in it, and the lane gets one
+turn (a `deliver_turn` job that names no notice). A turn takes the next province of the
+ring and the oldest id of its line, so a province with one notice waits for one turn per
+province ahead of it in the ring, however long the others' lines are.
+
+Retries, held-back sends and the relay queue their notice's own job, as before. What a
+crash drops from a line is still `created` in the database, where the relay finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from arq.connections import ArqRedis
+
+# Ids are pushed a few hundred at a time: a Lua call takes a bounded number of arguments.
+CHUNK = 500
+
+_JOIN = """
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+_TAKE = """
+for _ = 1, redis.call('LLEN', KEYS[1]) do
+    local province = redis.call('LMOVE', KEYS[1], KEYS[1], 'LEFT', 'RIGHT')
+    if not province then return false end
+    local id = redis.call('LPOP', ARGV[1] .. province)
+    if id then return {province, id} end
+    redis.call('LREM', KEYS[1], 1, province)  -- its line is empty: out of the ring
+end
+return false
+"""
+
+
+def _ring(queue_name: str) -> str:
+    return f"{queue_name}:turns"
+
+
+def _line(queue_name: str, province: str = "") -> str:
+    return f"{queue_name}:line:{province}"
+
+
+async def queue_in_turn(
+    redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_ids: Sequence[str]
+) -> None:
+    """Put a province's new notices in its line of this lane's queue, one turn each."""
+    province = f"{tenant_id}/{slug}"
+    join: Any = redis.register_script(_JOIN)
+    for start in range(0, len(notice_ids), CHUNK):
+        chunk = notice_ids[start : start + CHUNK]
+        await join(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, *chunk])
+        for _ in chunk:
+            await redis.enqueue_job("deliver_turn", queue_name, _queue_name=queue_name)
+
+
+async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, str] | None:
+    """(tenant id, slug, notice id) whose turn it is, or None when every line is empty."""
+    take: Any = redis.register_script(_TAKE)
+    taken = await take(keys=[_ring(queue_name)], args=[_line(queue_name)])
+    if not taken:
+        return None
+    province, notice_id = (part.decode() for part in taken)
+    tenant_id, slug = province.split("/", 1)
+    return tenant_id, slug, notice_id

@@ -1,0 +1,87 @@
+"""Provinces take turns inside a lane: one province's flood does not hold another's notice."""
+
+import asyncio
+import secrets
+import uuid
+
+from sqlalchemy import func, select
+
+from motcua.notices.jobs import lane_queue
+from motcua.notices.models import Notice
+from motcua.notices.turns import queue_in_turn, take_turn
+from motcua.queue import connect
+
+
+async def test_turns_go_round_the_provinces_whatever_the_length_of_their_lines(settings):
+    queue = await connect(settings.redis_url, settings.queue_name)
+    name = f"motcua:test:{secrets.token_hex(4)}"
+    try:
+        await queue_in_turn(queue, name, "a", "tinh-a", [f"a{n}" for n in range(5)])
+        await queue_in_turn(queue, name, "b", "tinh-b", ["b0", "b1"])
+        await queue_in_turn(queue, name, "c", "tinh-c", ["c0"])
+        order = []
+        while (taken := await take_turn(queue, name)) is not None:
+            order.append(taken[2])
+        assert order == ["a0", "b0", "c0", "a1", "b1", "a2", "a3", "a4"]
+        assert await queue.zcard(name) == 8  # one turn queued per notice
+        await queue_in_turn(queue, name, "b", "tinh-b", ["b2"])  # back in the ring
+        assert await take_turn(queue, name) == ("b", "tinh-b", "b2")
+    finally:
+        await queue.delete(name, f"{name}:turns")
+        await queue.aclose()
+
+
+async def _flood(db, tenant_id, how_many):
+    notices = [
+        Notice(
+            id=uuid.uuid4(),
+            kind="chat",
+            lane="dossier",
+            status="created",
+            plan=["console"],
+            channel="console",
+            recipient={"phone": "+84900000000"},  # the simulator's "delivered"
+            values={"province": "Tỉnh thử", "reply": "Tin nhắn thử"},
+            test=True,
+        )
+        for _ in range(how_many)
+    ]
+    async with db.tenant_session(tenant_id) as session:
+        session.add_all(notices)
+        await session.commit()
+    return [str(n.id) for n in notices]
+
+
+async def test_one_province_flood_does_not_delay_another_province_notice(
+    settings, db, onboard, worker
+):
+    busy, quiet = await onboard(), await onboard()
+    queue = await connect(settings.redis_url, settings.queue_name)
+    lane = lane_queue(settings.queue_name, "dossier")
+    try:
+        flood = await _flood(db, busy.id, 800)
+        [single] = await _flood(db, quiet.id, 1)
+        await queue_in_turn(queue, lane, str(busy.id), busy.slug, flood)
+
+        async def sent(tenant_id):
+            async with db.tenant_session(tenant_id) as session:
+                return await session.scalar(
+                    select(func.count()).where(Notice.status.in_(("sent", "delivered")))
+                )
+
+        before = await sent(busy.id)
+        await queue_in_turn(queue, lane, str(quiet.id), quiet.slug, [single])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while await sent(quiet.id) == 0:
+            assert loop.time() < deadline, "the quiet province's notice never went out"
+            await asyncio.sleep(0.02)
+        # Its turn came next in the ring: only the busy province's turns already running
+        # (at most the worker's concurrency) went out meanwhile, not its line of hundreds.
+        assert before < 500, "the flood was over before the quiet province came"
+        assert await sent(busy.id) - before <= settings.worker_concurrency + 20
+        while await sent(busy.id) < len(flood):  # and the flood goes on to its end
+            assert loop.time() < deadline + 30, "the flood stopped"
+            await asyncio.sleep(0.1)
+    finally:
+        await queue.aclose()
