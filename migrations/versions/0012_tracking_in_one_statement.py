@@ -1,7 +1,7 @@
-"""tracking in one statement; the branches of issues 6 and 7 joined
+"""tracking in one statement; the branches of issues 5, 6 and 7 joined
 
 Revision ID: 0012
-Revises: 0007, 0008, 0009, 0010
+Revises: 0007, 0008, 0009, 0010, 0011
 Create Date: 2026-11-28 23:50:00
 
 Public tracking is the busiest route (every scan of a receipt's QR code). `motcua_track`
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = ("0007", "0008", "0009", "0010")
+down_revision: str | Sequence[str] | None = ("0007", "0008", "0009", "0010", "0011")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
