@@ -35,6 +35,17 @@ async def worker(settings):
     running.cron_jobs = []  # the relay runs when a test calls it
     task = asyncio.create_task(running.async_run())
     yield running
+    await stop(running, task)
+
+
+async def stop(running, task, patience=10.0):
+    """Stop a test's worker as a deployment does: no new job, then let those in hand end."""
+    running.allow_pick_jobs = False
+    deadline = asyncio.get_running_loop().time() + patience
+    while any(not t.done() for t in running.tasks.values()):
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
     await running.close()
     task.cancel()
 

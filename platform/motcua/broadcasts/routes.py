@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.trail import audited, unaudited
 from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.broadcasts.broadcasting import BroadcastService
@@ -80,14 +81,24 @@ class Topics(Controller):
             items=[TopicOut(slug=t.slug, name=t.name, subscribers=n) for t, n in counted]
         )
 
-    @post("/", summary="Add a topic", guards=[admin_only])
+    @post(
+        "/",
+        summary="Add a topic",
+        guards=[admin_only],
+        opt=audited("topic.add", "topic", detail=("name",)),
+    )
     async def add_topic(
         self, data: JSONBody[TopicIn], subscriptions: NamedDependency[SubscriptionService]
     ) -> TopicOut:
         topic = await subscriptions.add_topic(data.name)
         return TopicOut(slug=topic.slug, name=topic.name, subscribers=0)
 
-    @delete("/{topic:str}", summary="Retire a topic and its subscriptions", guards=[admin_only])
+    @delete(
+        "/{topic:str}",
+        summary="Retire a topic and its subscriptions",
+        guards=[admin_only],
+        opt=audited("topic.retire", "topic:{topic}"),
+    )
     async def retire_topic(
         self, topic: FromPath[str], subscriptions: NamedDependency[SubscriptionService]
     ) -> None:
@@ -111,7 +122,12 @@ class Areas(Controller):
             ]
         )
 
-    @post("/", summary="Add an area (a former district citizens still name)", guards=[admin_only])
+    @post(
+        "/",
+        summary="Add an area (a former district citizens still name)",
+        guards=[admin_only],
+        opt=audited("area.add", "area", detail=("name", "kind")),
+    )
     async def add_area(
         self, data: JSONBody[AreaIn], subscriptions: NamedDependency[SubscriptionService]
     ) -> AreaOut:
@@ -127,6 +143,7 @@ class Broadcasts(Controller):
         "/",
         summary="Write a broadcast: sent now, or at send_at (the province's local time)",
         guards=[admin_only],
+        opt=audited("broadcast.create", "broadcast", detail=("topic", "areas", "send_at")),
     )
     async def create(
         self, data: JSONBody[BroadcastIn], broadcasts: NamedDependency[BroadcastService]
@@ -137,6 +154,7 @@ class Broadcasts(Controller):
         "/preview",
         summary="How many citizens a topic and areas reach",
         guards=[admin_only],
+        opt=unaudited("a count: nothing changes"),
         status_code=200,
     )
     async def preview(
@@ -170,6 +188,7 @@ class Broadcasts(Controller):
         "/{broadcast_id:uuid}/cancel",
         summary="Cancel: the fan-out stops and unsent notices are cancelled",
         guards=[admin_only],
+        opt=audited("broadcast.cancel", "broadcast:{broadcast_id}"),
         status_code=200,
     )
     async def cancel(

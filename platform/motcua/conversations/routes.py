@@ -12,6 +12,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.trail import audited
 from motcua.auth.guards import requires
 from motcua.auth.models import Role
 from motcua.auth.service import Principal
@@ -81,6 +82,7 @@ class Threads(Controller):
         "/{thread_id:uuid}/assign",
         summary="Give a thread to an agency or an officer",
         guards=[answerers],
+        opt=audited("thread.assign", "thread:{thread_id}", detail=("agency_code", "assignee")),
         status_code=200,
     )
     async def assign(
@@ -96,6 +98,7 @@ class Threads(Controller):
         "/{thread_id:uuid}/reply",
         summary="Answer the citizen (sent on their channel as a notice)",
         guards=[answerers],
+        opt=audited("thread.reply", "thread:{thread_id}"),
         status_code=200,
     )
     async def reply(
@@ -111,6 +114,7 @@ class Threads(Controller):
         "/{thread_id:uuid}/close",
         summary="Close a thread",
         guards=[answerers],
+        opt=audited("thread.close", "thread:{thread_id}"),
         status_code=200,
     )
     async def close(
@@ -153,6 +157,7 @@ class ChatCitizens(Controller):
         "/",
         summary="Erase a chat identity: the citizen, their threads and stored messages",
         guards=[answerers],
+        opt=audited("chat_citizen.erase", "chat:{channel}"),
         description='In the chat the citizen sends "xóa dữ liệu". Dossiers are kept.',
     )
     async def erase(

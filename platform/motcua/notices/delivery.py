@@ -58,6 +58,8 @@ STILL_TRUE: dict[str, frozenset[str]] = {
     "result_ready_early": frozenset({"result_ready"}),
     "result_ready": frozenset({"result_ready"}),
     "result_ready_late": frozenset({"result_ready"}),
+    # An apology for lateness is pointless once the result is ready or the dossier closed.
+    "late": frozenset({"received", "in_progress", "supplement_requested"}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from motcua.notices.channel import Receipt
 from motcua.notices.delivery import Deliverer, sweep_condition
 from motcua.notices.models import Notice
 from motcua.notices.receipts import apply_receipt
-from motcua.notices.turns import take_turn
+from motcua.notices.turns import give_back, take_turn
 from motcua.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,11 @@ async def deliver_turn(ctx: dict[str, Any], queue_name: str) -> str:
         if taken is None:
             return "no notice waiting"
         tenant_id, slug, notice_id = taken
-        outcome = await deliver_notice(ctx, tenant_id, notice_id, slug)
+        try:
+            outcome = await deliver_notice(ctx, tenant_id, notice_id, slug)
+        except asyncio.CancelledError:  # a stopping worker: arq queues the turn again
+            await asyncio.shield(give_back(ctx["redis"], queue_name, tenant_id, slug, notice_id))
+            raise
         if outcome != "skipped":
             return outcome
     return "skipped"

@@ -8,8 +8,10 @@ turn (a `deliver_turn` job that names no notice). A turn takes the next province
 ring and the oldest id of its line, so a province with one notice waits for one turn per
 province ahead of it in the ring, however long the others' lines are.
 
-Retries, held-back sends and the relay queue their notice's own job, as before. What a
-crash drops from a line is still `created` in the database, where the relay finds it.
+Retries, held-back sends and the relay queue their notice's own job, as before. A turn
+cut short by a stopping worker tries to put its notice back at the head of its line (arq
+queues the turn again); whatever a stop or a crash drops from a line is still `created` in
+the database, where the relay finds it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ CHUNK = 500
 
 _JOIN = """
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+_GIVE_BACK = """
+redis.call('LPUSH', KEYS[2], ARGV[2])
 if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
 return 1
 """
@@ -70,3 +78,12 @@ async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, str] | 
     province, notice_id = (part.decode() for part in taken)
     tenant_id, slug = province.split("/", 1)
     return tenant_id, slug, notice_id
+
+
+async def give_back(
+    redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_id: str
+) -> None:
+    """A turn that could not finish: its notice goes back to the head of its line."""
+    province = f"{tenant_id}/{slug}"
+    script: Any = redis.register_script(_GIVE_BACK)
+    await script(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, notice_id])

@@ -39,6 +39,8 @@ from motcua.settings import Settings
 
 SESSION_COOKIE = "motcua_session"  # the signed-in staff's session (auth/guards.py)
 HAS_OWN_LIMIT = [r"/track/"]  # tracking pages and JSON: their own limit
+# Probes and scrapes come from inside the cluster, and must answer with Redis down.
+UNLIMITED = [r"^/healthz$", r"^/readyz$", r"^/metrics"]
 
 
 def _is_public(request: Request[Any, Any, Any]) -> bool:
@@ -150,7 +152,7 @@ def rate_limits(settings: Settings) -> list[DefineMiddleware]:
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_public_per_minute),
                 store="rate_limit",
-                exclude=HAS_OWN_LIMIT,
+                exclude=HAS_OWN_LIMIT + UNLIMITED,
                 identifier_for_request=_address,
                 check_throttle_handler=_public_route,
                 middleware_class=WindowRateLimit,
