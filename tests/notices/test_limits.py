@@ -16,10 +16,10 @@ def local(text):
 async def test_a_rate_admits_so_many_a_second_and_spreads_the_rest(app):
     redis, tenant = app.state.services.queue, uuid.uuid4()
     now = local("2026-11-27T10:00:00.200")
-    waits = [await wait_for_rate(redis, tenant, "sms", 3, now) for _ in range(7)]
+    waits = [await wait_for_rate(redis, f"{tenant}:sms", 3, now) for _ in range(7)]
     assert waits[:3] == [0, 0, 0]
     assert [round(w, 1) for w in waits[3:]] == [0.8, 0.8, 0.8, 1.8]
-    other = await wait_for_rate(redis, uuid.uuid4(), "sms", 3, now)
+    other = await wait_for_rate(redis, f"{uuid.uuid4()}:sms", 3, now)
     assert other == 0  # another province has its own budget
 
 
@@ -61,3 +61,37 @@ async def test_a_province_rate_holds_notices_back_without_losing_them(office, wo
     moments = [dt.datetime.fromisoformat(n["sent_at"]) for n in notices]
     per_second = Counter(int(moment.timestamp()) for moment in moments)
     assert len(per_second) >= 3  # six at two a second: over three seconds at least
+
+
+async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onboard, settings):
+    """Two provinces on one SMS brandname contract: the gateway's ceiling is the account's,
+    however generous each province's own rate is."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from motcua.notices.delivery import Deliverer
+    from motcua.notices.models import ChannelSetting, Notice
+    from motcua.notices.vault import Vault
+
+    shared = {"providers": [{"kind": "esms", "api_key": "K-1", "brandname": "TINH"}]}
+    own = {"providers": [{"kind": "esms", "api_key": "K-2", "brandname": "RIENG"}]}
+    provinces = [await onboard(), await onboard(), await onboard()]
+    contracts = [shared, shared, own]
+    async with httpx.AsyncClient() as http:
+        vault = Vault.for_settings(settings)
+        deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
+        ceiling = int(deliverer.plugin("sms").capabilities.rate_per_second)
+        held = Counter()
+        await asyncio.sleep(1.02 - time.time() % 1)  # the whole burst inside one second
+        for n in range(3 * ceiling):
+            province, raw = provinces[n % 3], contracts[n % 3]
+            async with db.tenant_session(province.id) as session:
+                setting = ChannelSetting(channel="sms", settings=raw, per_second=1_000)
+                notice = Notice(lane="dossier", test=False, kind="received")
+                if await deliverer._held_back(session, notice, setting) is not None:
+                    held[n % 3] += 1
+    # Within one second: the two sharing provinces got the account's ceiling between them.
+    assert held[0] + held[1] == ceiling
+    assert held[2] == 0  # a province on its own contract is not held back by theirs

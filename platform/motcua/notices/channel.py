@@ -144,6 +144,12 @@ class Channel(ABC):
     async def send(self, message: Rendered, to: Address, settings: Any, ctx: SendContext) -> Sent:
         """Hand the message to the provider, or raise DeliveryFailure."""
 
+    def account(self, settings: Any) -> str:
+        """The provider account these settings send through, when provinces may share one
+        (an OA, an SMS brandname contract, a mailbox): its rate, `capabilities.
+        rate_per_second`, is then counted across every province using it. Empty: none."""
+        return ""
+
     async def check_settings(self, settings: Any, ctx: SendContext) -> None:  # noqa: B027
         """A cheap call proving the credentials work; raise DeliveryFailure if not."""
 

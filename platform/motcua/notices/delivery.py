@@ -36,7 +36,12 @@ from motcua.notices.channel import (
     discover,
     resolve_settings,
 )
-from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, wait_for_rate
+from motcua.notices.limits import (
+    account_scope,
+    end_of_quiet_hours,
+    over_daily_cap,
+    wait_for_rate,
+)
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt
 from motcua.notices.simulator import simulate
 from motcua.notices.templates import fill
@@ -175,8 +180,26 @@ class Deliverer:
                 return midnight + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
         plugin = self.plugin(setting.channel)
         per_second = setting.per_second or (plugin.capabilities.rate_per_second if plugin else 10.0)
-        wait = await wait_for_rate(self.redis, tenant_id, setting.channel, per_second, now)
+        scope = f"{tenant_id}:{setting.channel}"
+        wait = await wait_for_rate(self.redis, scope, per_second, now)
+        account = self._account(plugin, setting)
+        if account and wait <= 0 and plugin is not None:
+            shared = account_scope(setting.channel, account)
+            ceiling = plugin.capabilities.rate_per_second
+            wait = await wait_for_rate(self.redis, shared, ceiling, now)
         return now + timedelta(seconds=wait) if wait > 0 else None
+
+    def _account(self, plugin: Channel | None, setting: ChannelSetting) -> str:
+        """The provider account the province sends through; empty when the plugin names none
+        or its settings do not resolve (the send then fails with the reason)."""
+        if plugin is None:
+            return ""
+        try:
+            return plugin.account(
+                resolve_settings(type(plugin), setting.settings, vault=self.vault)
+            )
+        except DeliveryFailure:
+            return ""
 
     async def _still_wanted(self, session: AsyncSession, notice: Notice) -> bool:
         wanted = STILL_TRUE.get(notice.kind)

@@ -1,9 +1,11 @@
 """Limits on sending, shared by every worker through Redis: a province's rate and daily cap
-per channel, and quiet hours for notices that can wait."""
+per channel, a provider account's rate across the provinces sharing it, and quiet hours for
+notices that can wait."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import uuid
 from zoneinfo import ZoneInfo
@@ -11,12 +13,11 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 
-async def wait_for_rate(
-    redis: Redis, tenant_id: uuid.UUID, channel: str, per_second: float, now: dt.datetime
-) -> float:
-    """0 when this send fits the province's rate on the channel; else seconds to wait."""
+async def wait_for_rate(redis: Redis, scope: str, per_second: float, now: dt.datetime) -> float:
+    """0 when this send fits the rate counted under `scope` (a province's channel, or a
+    provider account); else seconds to wait."""
     window = int(now.timestamp())
-    key = f"motcua:rate:{tenant_id}:{channel}:{window}"
+    key = f"motcua:rate:{scope}:{window}"
     count = int(await redis.incr(key))
     if count == 1:
         await redis.expire(key, 5)
@@ -24,6 +25,11 @@ async def wait_for_rate(
         return 0.0
     # Spread the overflow over the next seconds instead of stampeding at the next one.
     return float(window + (count - 1) // max(1, math.floor(per_second))) - now.timestamp()
+
+
+def account_scope(channel: str, account: str) -> str:
+    """A provider account's rate scope: a digest, since an account may be a credential."""
+    return f"account:{channel}:{hashlib.sha256(account.encode()).hexdigest()[:24]}"
 
 
 async def over_daily_cap(

@@ -34,6 +34,9 @@ class EmailChannel(Channel):
     def reaches(self, to: Address) -> bool:
         return bool(to.email)
 
+    def account(self, settings: EmailSettings) -> str:
+        return f"{settings.username}@{settings.host}:{settings.port}"  # the mailbox sending
+
     async def send(
         self, message: Rendered, to: Address, settings: EmailSettings, ctx: SendContext
     ) -> Sent:

@@ -107,6 +107,10 @@ class SmsChannel(Channel):
     def reaches(self, to: Address) -> bool:
         return bool(to.phone)
 
+    def account(self, settings: SmsSettings) -> str:
+        # The gateways' contracts (key and brandname): provinces may share a brandname.
+        return " ".join(sorted(f"{p.kind}:{p.api_key}:{p.brandname}" for p in settings.providers))
+
     async def send(
         self, message: Rendered, to: Address, settings: SmsSettings, ctx: SendContext
     ) -> Sent:

@@ -65,6 +65,9 @@ class ZaloChannel(Channel):
     def reaches(self, to: Address) -> bool:
         return bool(to.zalo_user_id or to.phone)
 
+    def account(self, settings: ZaloSettings) -> str:
+        return f"oa:{settings.oa_id}"  # Zalo counts an OA's calls, whoever makes them
+
     async def send(
         self, message: Rendered, to: Address, settings: ZaloSettings, ctx: SendContext
     ) -> Sent:
