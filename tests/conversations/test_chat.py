@@ -231,8 +231,8 @@ async def test_a_flood_is_slowed_down_but_nothing_is_lost(chat, client):
 
     async def all_kept():
         inbox = (await client.get(f"{chat.base}/threads", headers=chat.officer)).json()
-        [thread] = inbox["items"]
-        assert thread["message_count"] == 13
+        assert len(inbox["items"]) == 1  # the worker may not have opened it yet
+        assert inbox["items"][0]["message_count"] == 13
 
     from tests.notices.conftest import settle
 

@@ -8,24 +8,33 @@ from sqlalchemy import func, select
 
 from motcua.notices.jobs import lane_queue
 from motcua.notices.models import Notice
-from motcua.notices.turns import queue_in_turn, take_turn
+from motcua.notices.turns import TURN_SIZE, give_back, queue_in_turn, take_turn
 from motcua.queue import connect
 
 
 async def test_turns_go_round_the_provinces_whatever_the_length_of_their_lines(settings):
     queue = await connect(settings.redis_url, settings.queue_name)
     name = f"motcua:test:{secrets.token_hex(4)}"
+    a = [f"a{n}" for n in range(2 * TURN_SIZE + 5)]
     try:
-        await queue_in_turn(queue, name, "a", "tinh-a", [f"a{n}" for n in range(5)])
+        await queue_in_turn(queue, name, "a", "tinh-a", a)
         await queue_in_turn(queue, name, "b", "tinh-b", ["b0", "b1"])
         await queue_in_turn(queue, name, "c", "tinh-c", ["c0"])
-        order = []
+        turns = []
         while (taken := await take_turn(queue, name)) is not None:
-            order.append(taken[2])
-        assert order == ["a0", "b0", "c0", "a1", "b1", "a2", "a3", "a4"]
-        assert await queue.zcard(name) == 8  # one turn queued per notice
+            turns.append((taken[0], taken[2]))
+        assert turns == [
+            ("a", a[:TURN_SIZE]),
+            ("b", ["b0", "b1"]),
+            ("c", ["c0"]),
+            ("a", a[TURN_SIZE : 2 * TURN_SIZE]),
+            ("a", a[2 * TURN_SIZE :]),
+        ]
+        assert await queue.zcard(name) == 5  # a turn queued for each TURN_SIZE notices
         await queue_in_turn(queue, name, "b", "tinh-b", ["b2"])  # back in the ring
-        assert await take_turn(queue, name) == ("b", "tinh-b", "b2")
+        assert await take_turn(queue, name) == ("b", "tinh-b", ["b2"])
+        await give_back(queue, name, "b", "tinh-b", ["b3", "b4"])  # a stopped turn's
+        assert await take_turn(queue, name) == ("b", "tinh-b", ["b3", "b4"])
     finally:
         await queue.delete(name, f"{name}:turns")
         await queue.aclose()

@@ -71,7 +71,7 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
 
     import httpx
 
-    from motcua.notices.delivery import Deliverer
+    from motcua.notices.delivery import Deliverer, _Zone
     from motcua.notices.models import ChannelSetting, Notice
     from motcua.notices.vault import Vault
 
@@ -90,7 +90,7 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
             async with db.tenant_session(province.id) as session:
                 setting = ChannelSetting(channel="sms", settings=raw, per_second=1_000)
                 notice = Notice(lane="dossier", test=False, kind="received")
-                if await deliverer._held_back(session, notice, setting) is not None:
+                if await deliverer._held_back(session, notice, setting, _Zone(session)) is not None:
                     held[n % 3] += 1
     # Within one second: the two sharing provinces got the account's ceiling between them.
     assert held[0] + held[1] == ceiling

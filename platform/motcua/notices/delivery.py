@@ -44,7 +44,7 @@ from motcua.notices.limits import (
 )
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt
 from motcua.notices.simulator import simulate
-from motcua.notices.templates import fill
+from motcua.notices.templates import Template, fill
 from motcua.notices.tokens import DatabaseTokenStore
 from motcua.notices.vault import Vault
 from motcua.tenancy.models import Tenant
@@ -77,6 +77,33 @@ class Next:
     notice: Notice | None = None  # as the attempt left it (None: nothing was claimed)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One send's outcome, waiting to be recorded with its batch."""
+
+    notice: Notice
+    channel: str
+    sent: Sent | None
+    outcome: str  # sent, temporary, permanent, configuration
+    failure: DeliveryFailure | None
+    milliseconds: int
+
+
+class _Zone:
+    """The province's time zone, read once per batch and only if a limit needs it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._name: str | None = None
+
+    async def name(self) -> str:
+        if self._name is None:
+            tenant_id = self.session.info["tenant_id"]
+            found = await self.session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+            self._name = found or "Asia/Ho_Chi_Minh"
+        return self._name
+
+
 class Deliverer:
     def __init__(
         self,
@@ -102,26 +129,55 @@ class Deliverer:
         return self._plugins[name]
 
     async def deliver(self, tenant_id: uuid.UUID, notice_id: uuid.UUID, slug: str) -> Next:
-        async with self.db.tenant_session(tenant_id) as session:
-            notice = await self._claim(session, notice_id)
-            if notice is None:
-                return Next()
-            if not await self._still_wanted(session, notice):
-                notice.status = "cancelled"
-                await session.commit()
-                return Next(notice=notice)
-            channel = notice.channel or ""
-            setting = await session.get(ChannelSetting, (tenant_id, channel))
-            later = await self._held_back(session, notice, setting)
-            if later is not None:
-                notice.status, notice.next_attempt_at = "created", later
-                notice.attempts -= 1  # not an attempt: nothing was sent
-                notice.channel_attempts -= 1
-                await session.commit()
-                return Next(at=later, held=True, notice=notice)
-            rendered = await self._render(session, notice, channel)
-            await session.commit()  # the connection goes back to the pool before the send
+        steps = await self.deliver_many(tenant_id, [notice_id], slug)
+        return steps[0] if steps else Next()
 
+    async def deliver_many(
+        self, tenant_id: uuid.UUID, notice_ids: list[uuid.UUID], slug: str
+    ) -> list[Next]:
+        """Deliver a province's notices together: one transaction claims, checks and renders
+        them all, the sends run side by side with no connection held, one transaction
+        records them. What is not claimed (sent already, in flight, not due) is left out."""
+        ready: list[tuple[Notice, str, ChannelSetting | None, Rendered]] = []
+        steps: list[Next] = []
+        async with self.db.tenant_session(tenant_id) as session:
+            notices = await self._claim(session, notice_ids)
+            if not notices:
+                return []
+            unwanted = await self._no_longer_wanted(session, notices)
+            settings = {s.channel: s for s in (await session.scalars(select(ChannelSetting)))}
+            zone = _Zone(session)
+            templates: dict[tuple[str, str], Template] = {}
+            for notice in notices:
+                if notice.id in unwanted:
+                    notice.status = "cancelled"
+                    steps.append(Next(notice=notice))
+                    continue
+                channel = notice.channel or ""
+                setting = settings.get(channel)
+                later = await self._held_back(session, notice, setting, zone)
+                if later is not None:
+                    notice.status, notice.next_attempt_at = "created", later
+                    notice.attempts -= 1  # not an attempt: nothing was sent
+                    notice.channel_attempts -= 1
+                    steps.append(Next(at=later, held=True, notice=notice))
+                    continue
+                rendered = await self._render(session, notice, channel, templates)
+                ready.append((notice, channel, setting, rendered))
+            await session.commit()  # the connection goes back to the pool before the sends
+
+        attempts = await asyncio.gather(*(self._attempt(tenant_id, slug, *item) for item in ready))
+        return steps + (await self._record(tenant_id, list(attempts)) if attempts else [])
+
+    async def _attempt(
+        self,
+        tenant_id: uuid.UUID,
+        slug: str,
+        notice: Notice,
+        channel: str,
+        setting: ChannelSetting | None,
+        rendered: Rendered,
+    ) -> Attempt:
         started = time.perf_counter()
         try:
             sent = await self._send(tenant_id, slug, notice, channel, setting, rendered)
@@ -129,14 +185,14 @@ class Deliverer:
         except DeliveryFailure as exc:
             sent, outcome, failure = None, exc.kind.value, exc
         elapsed = int((time.perf_counter() - started) * 1000)
-        return await self._record(tenant_id, notice, channel, sent, outcome, failure, elapsed)
+        return Attempt(notice, channel, sent, outcome, failure, elapsed)
 
-    async def _claim(self, session: AsyncSession, notice_id: uuid.UUID) -> Notice | None:
+    async def _claim(self, session: AsyncSession, notice_ids: list[uuid.UUID]) -> list[Notice]:
         now = datetime.now(UTC)
         claimed = await session.execute(
             update(Notice)
             .where(
-                Notice.id == notice_id,
+                Notice.id.in_(notice_ids),
                 Notice.status == "created",
                 Notice.next_attempt_at <= now + timedelta(seconds=1),
             )
@@ -148,34 +204,33 @@ class Deliverer:
             )
             .returning(Notice.id)
         )
-        if claimed.scalar() is None:
-            return None  # sent, in flight elsewhere, not due, or never existed
-        return await session.get(
-            Notice, (session.info["tenant_id"], notice_id), populate_existing=True
+        ids = list(claimed.scalars())
+        if not ids:
+            return []  # sent, in flight elsewhere, not due, or never existed
+        rows = await session.scalars(
+            select(Notice).where(Notice.id.in_(ids)).execution_options(populate_existing=True)
         )
+        order = {notice_id: n for n, notice_id in enumerate(notice_ids)}
+        return sorted(rows, key=lambda notice: order[notice.id])
 
     async def _held_back(
-        self, session: AsyncSession, notice: Notice, setting: ChannelSetting | None
+        self, session: AsyncSession, notice: Notice, setting: ChannelSetting | None, zone: _Zone
     ) -> datetime | None:
         """When a send must wait: quiet hours (bulk only), the daily cap, the rate."""
         if setting is None or notice.test:
             return None
         now = datetime.now(UTC)
         tenant_id = session.info["tenant_id"]
-        zone = "Asia/Ho_Chi_Minh"
-        if notice.lane == "bulk" or setting.per_day is not None:  # only these need local time
-            zone = (
-                await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id)) or zone
-            )
         if notice.lane == "bulk":
-            quiet_end = end_of_quiet_hours(setting.quiet_hours, zone, now)
+            quiet_end = end_of_quiet_hours(setting.quiet_hours, await zone.name(), now)
             if quiet_end is not None:
                 return quiet_end + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
         if setting.per_day is not None:
-            today = now.astimezone(ZoneInfo(zone)).date()
+            local_zone = ZoneInfo(await zone.name())
+            today = now.astimezone(local_zone).date()
             if await over_daily_cap(self.redis, tenant_id, setting.channel, setting.per_day, today):
                 midnight = datetime.combine(
-                    today + timedelta(days=1), datetime.min.time(), ZoneInfo(zone)
+                    today + timedelta(days=1), datetime.min.time(), local_zone
                 )
                 return midnight + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
         plugin = self.plugin(setting.channel)
@@ -201,20 +256,39 @@ class Deliverer:
         except DeliveryFailure:
             return ""
 
-    async def _still_wanted(self, session: AsyncSession, notice: Notice) -> bool:
-        wanted = STILL_TRUE.get(notice.kind)
-        if wanted is None or notice.dossier_code is None:
-            return True
-        status = await session.scalar(
-            select(Dossier.status).where(Dossier.code == notice.dossier_code)
+    async def _no_longer_wanted(
+        self, session: AsyncSession, notices: list[Notice]
+    ) -> set[uuid.UUID]:
+        """Notices about a state their dossier has left (one query for them all)."""
+        codes = {n.dossier_code for n in notices if n.kind in STILL_TRUE and n.dossier_code}
+        if not codes:
+            return set()
+        rows = await session.execute(
+            select(Dossier.code, Dossier.status).where(Dossier.code.in_(codes))
         )
-        return status in wanted
+        statuses = {code: status for code, status in rows}
+        return {
+            n.id
+            for n in notices
+            if n.kind in STILL_TRUE
+            and n.dossier_code
+            and statuses.get(n.dossier_code) not in STILL_TRUE[n.kind]
+        }
 
-    async def _render(self, session: AsyncSession, notice: Notice, channel: str) -> Rendered:
+    async def _render(
+        self,
+        session: AsyncSession,
+        notice: Notice,
+        channel: str,
+        templates: dict[tuple[str, str], Template],
+    ) -> Rendered:
         from motcua.notices.service import effective_template
 
         values = {k: str(v) for k, v in notice.values.items()}
-        template = await effective_template(session, notice.kind, channel, "vi")
+        template = templates.get((notice.kind, channel))
+        if template is None:
+            template = await effective_template(session, notice.kind, channel, "vi")
+            templates[notice.kind, channel] = template
         notice.template_version = template.version
         return Rendered(
             kind=notice.kind,
@@ -267,52 +341,56 @@ class Deliverer:
                 FailureKind.TEMPORARY, "plugin-error", type(exc).__name__
             ) from None
 
-    async def _record(
-        self,
-        tenant_id: uuid.UUID,
-        notice: Notice,
-        channel: str,
-        sent: Sent | None,
-        outcome: str,
-        failure: DeliveryFailure | None,
-        elapsed: int,
-    ) -> Next:
+    async def _record(self, tenant_id: uuid.UUID, attempts: list[Attempt]) -> list[Next]:
+        """Every attempt of a batch, in one short transaction; then what each notice needs."""
         now = datetime.now(UTC)
         async with self.db.tenant_session(tenant_id) as session:
-            row = await session.get(Notice, (tenant_id, notice.id), with_for_update=True)
-            assert row is not None
-            session.add(
-                NoticeAttempt(
-                    notice_id=notice.id,
-                    number=row.attempts,
-                    channel=channel,
-                    at=now,
-                    outcome=outcome,
-                    provider=sent.provider if sent else "",
-                    provider_id=sent.provider_id if sent else None,
-                    provider_code=failure.code if failure else "",
-                    detail=(failure.detail if failure else "")[:1000],
-                    milliseconds=elapsed,
+            rows = {
+                row.id: row
+                for row in await session.scalars(
+                    select(Notice)
+                    .where(Notice.id.in_([a.notice.id for a in attempts]))
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
-            )
-            next_step = Next()
-            if row.status != "sending":
-                pass  # a receipt or the sweeper moved it meanwhile: forward only
-            elif sent is not None:
-                row.status, row.sent_at, row.provider_id = "sent", now, sent.provider_id
-            elif (
-                failure is not None
-                and failure.kind is FailureKind.TEMPORARY
-                and row.channel_attempts < MAX_TRIES_PER_CHANNEL
-            ):
-                ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (row.channel_attempts - 1))
-                delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not a secret
-                row.status, row.next_attempt_at = "created", now + timedelta(seconds=delay)
-                row.last_error = f"{channel}: {failure.code} {failure.detail}"[:500]
-                next_step = Next(at=row.next_attempt_at)
-            else:
-                next_step = self._fail_over(row, channel, failure, now)
+            }
+            steps = [self._settle(session, rows[a.notice.id], a, now) for a in attempts]
             await session.commit()
+        return steps
+
+    def _settle(self, session: AsyncSession, row: Notice, attempt: Attempt, now: datetime) -> Next:
+        sent, failure, channel = attempt.sent, attempt.failure, attempt.channel
+        session.add(
+            NoticeAttempt(
+                notice_id=row.id,
+                number=row.attempts,
+                channel=channel,
+                at=now,
+                outcome=attempt.outcome,
+                provider=sent.provider if sent else "",
+                provider_id=sent.provider_id if sent else None,
+                provider_code=failure.code if failure else "",
+                detail=(failure.detail if failure else "")[:1000],
+                milliseconds=attempt.milliseconds,
+            )
+        )
+        next_step = Next()
+        if row.status != "sending":
+            pass  # a receipt or the sweeper moved it meanwhile: forward only
+        elif sent is not None:
+            row.status, row.sent_at, row.provider_id = "sent", now, sent.provider_id
+        elif (
+            failure is not None
+            and failure.kind is FailureKind.TEMPORARY
+            and row.channel_attempts < MAX_TRIES_PER_CHANNEL
+        ):
+            ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (row.channel_attempts - 1))
+            delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not a secret
+            row.status, row.next_attempt_at = "created", now + timedelta(seconds=delay)
+            row.last_error = f"{channel}: {failure.code} {failure.detail}"[:500]
+            next_step = Next(at=row.next_attempt_at)
+        else:
+            next_step = self._fail_over(row, channel, failure, now)
         return dataclasses.replace(next_step, notice=row)
 
     def _fail_over(

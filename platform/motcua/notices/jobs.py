@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from motcua.db import Database
 from motcua.notices.channel import Receipt
-from motcua.notices.delivery import Deliverer, sweep_condition
+from motcua.notices.delivery import Deliverer, Next, sweep_condition
 from motcua.notices.models import Notice
 from motcua.notices.receipts import apply_receipt
 from motcua.notices.turns import give_back, take_turn
@@ -59,20 +59,25 @@ def lane_queue(queue_name: str, lane: str) -> str:
 
 
 async def deliver_turn(ctx: dict[str, Any], queue_name: str) -> str:
-    """A lane's turn (notices/turns.py): the next province in the ring, its oldest notice.
-    A notice already handled another way (the relay) does not use up the turn."""
+    """A lane's turn (notices/turns.py): the next province in the ring, its oldest notices,
+    delivered together. Notices already handled another way (the relay) do not use it up."""
     for _ in range(STALE_PER_TURN):
         taken = await take_turn(ctx["redis"], queue_name)
         if taken is None:
             return "no notice waiting"
-        tenant_id, slug, notice_id = taken
+        tenant_id, slug, notice_ids = taken
+        deliverer: Deliverer = ctx["deliverer"]
         try:
-            outcome = await deliver_notice(ctx, tenant_id, notice_id, slug)
+            steps = await deliverer.deliver_many(
+                uuid.UUID(tenant_id), [uuid.UUID(n) for n in notice_ids], slug
+            )
         except asyncio.CancelledError:  # a stopping worker: arq queues the turn again
-            await asyncio.shield(give_back(ctx["redis"], queue_name, tenant_id, slug, notice_id))
+            await asyncio.shield(give_back(ctx["redis"], queue_name, tenant_id, slug, notice_ids))
             raise
-        if outcome != "skipped":
-            return outcome
+        for step in steps:
+            await _follow_up(ctx, tenant_id, slug, step)
+        if steps:
+            return f"{len(steps)} notices"
     return "skipped"
 
 
@@ -83,9 +88,18 @@ async def deliver_notice(
     tenant, notice = uuid.UUID(tenant_id), uuid.UUID(notice_id)
     slug = slug or await _slug(ctx["db"], tenant)
     step = await deliverer.deliver(tenant, notice, slug)
+    if step.notice is None:
+        return "skipped"  # sent already, in flight elsewhere, or not due yet
+    await _follow_up(ctx, tenant_id, slug, step)
+    return str(step.notice.status)
+
+
+async def _follow_up(ctx: dict[str, Any], tenant_id: str, slug: str, step: Next) -> None:
+    """What an attempt leaves to do: the simulator's receipt, or the next try's job."""
     row = step.notice
     if row is None:
-        return "skipped"  # sent already, in flight elsewhere, or not due yet
+        return
+    notice_id = str(row.id)
     if row.test and row.status == "sent":
         # Test mode: the simulator's receipt takes the providers' path.
         receipt = Receipt(delivered=True, notice_id=notice_id, provider_id=row.provider_id)
@@ -99,13 +113,12 @@ async def deliver_notice(
             ctx["redis"],
             tenant_id,
             notice_id,
-            slug,
+            slug or await _slug(ctx["db"], uuid.UUID(tenant_id)),
             row.attempts,
             step.at,
             relay=suffix,
             lane=row.lane,
         )
-    return str(row.status)
 
 
 async def apply_receipt_job(

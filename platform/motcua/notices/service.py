@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -25,16 +24,15 @@ from motcua.notices.schemas import (
     TemplateIn,
     TemplateOut,
 )
-from motcua.notices.templates import DEFAULTS, KINDS, sms_segments, template_problems
+from motcua.notices.templates import (
+    DEFAULTS,
+    KINDS,
+    Template,
+    sms_segments,
+    template_problems,
+)
 
 ANY_CHANNEL = "*"
-
-
-@dataclass(frozen=True)
-class Template:
-    subject: str
-    body: str
-    version: int
 
 
 async def effective_template(

@@ -4,6 +4,7 @@ the placeholders a template may use, checked when a province saves its own."""
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 from typing import Final
 
 # What a template may say; anything else in braces is refused when saved.
@@ -29,6 +30,16 @@ PLACEHOLDERS: Final = frozenset(
         "unsubscribe_url",
     }
 )
+
+
+@dataclass(frozen=True)
+class Template:
+    """A wording as a notice uses it: the version is recorded on the notice."""
+
+    subject: str
+    body: str
+    version: int
+
 
 KINDS: Final = (
     "received",

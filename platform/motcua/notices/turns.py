@@ -5,8 +5,9 @@ every other province's notices behind them. A notice's first attempt therefore d
 queue a job of its own: its id waits in its province's line (a Redis list per lane and
 province), the province joins the lane's ring if it is not in it, and the lane gets one
 turn (a `deliver_turn` job that names no notice). A turn takes the next province of the
-ring and the oldest id of its line, so a province with one notice waits for one turn per
-province ahead of it in the ring, however long the others' lines are.
+ring and the oldest ids of its line (up to TURN_SIZE, delivered together), so a province
+with one notice waits for one turn per province ahead of it in the ring, however long the
+others' lines are.
 
 Retries, held-back sends and the relay queue their notice's own job, as before. A turn
 cut short by a stopping worker tries to put its notice back at the head of its line (arq
@@ -23,6 +24,8 @@ from arq.connections import ArqRedis
 
 # Ids are pushed a few hundred at a time: a Lua call takes a bounded number of arguments.
 CHUNK = 500
+# A turn serves up to this many of its province's notices together (one claim, one record).
+TURN_SIZE = 10
 
 _JOIN = """
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
@@ -31,7 +34,7 @@ return 1
 """
 
 _GIVE_BACK = """
-redis.call('LPUSH', KEYS[2], ARGV[2])
+for i = #ARGV, 2, -1 do redis.call('LPUSH', KEYS[2], ARGV[i]) end
 if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
 return 1
 """
@@ -40,8 +43,8 @@ _TAKE = """
 for _ = 1, redis.call('LLEN', KEYS[1]) do
     local province = redis.call('LMOVE', KEYS[1], KEYS[1], 'LEFT', 'RIGHT')
     if not province then return false end
-    local id = redis.call('LPOP', ARGV[1] .. province)
-    if id then return {province, id} end
+    local ids = redis.call('LPOP', ARGV[1] .. province, ARGV[2])
+    if ids then return {province, unpack(ids)} end
     redis.call('LREM', KEYS[1], 1, province)  -- its line is empty: out of the ring
 end
 return false
@@ -59,31 +62,33 @@ def _line(queue_name: str, province: str = "") -> str:
 async def queue_in_turn(
     redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_ids: Sequence[str]
 ) -> None:
-    """Put a province's new notices in its line of this lane's queue, one turn each."""
+    """Put a province's new notices in its line of this lane's queue, with turns for them."""
     province = f"{tenant_id}/{slug}"
     join: Any = redis.register_script(_JOIN)
     for start in range(0, len(notice_ids), CHUNK):
         chunk = notice_ids[start : start + CHUNK]
         await join(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, *chunk])
-        for _ in chunk:
+        for _ in range(0, len(chunk), TURN_SIZE):
             await redis.enqueue_job("deliver_turn", queue_name, _queue_name=queue_name)
 
 
-async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, str] | None:
-    """(tenant id, slug, notice id) whose turn it is, or None when every line is empty."""
+async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, list[str]] | None:
+    """(tenant id, slug, notice ids) whose turn it is, or None when every line is empty."""
     take: Any = redis.register_script(_TAKE)
-    taken = await take(keys=[_ring(queue_name)], args=[_line(queue_name)])
+    taken = await take(keys=[_ring(queue_name)], args=[_line(queue_name), TURN_SIZE])
     if not taken:
         return None
-    province, notice_id = (part.decode() for part in taken)
+    province, *notice_ids = (part.decode() for part in taken)
     tenant_id, slug = province.split("/", 1)
-    return tenant_id, slug, notice_id
+    return tenant_id, slug, notice_ids
 
 
 async def give_back(
-    redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_id: str
+    redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_ids: Sequence[str]
 ) -> None:
-    """A turn that could not finish: its notice goes back to the head of its line."""
+    """A turn that could not finish: its notices go back to the head of their line."""
     province = f"{tenant_id}/{slug}"
     script: Any = redis.register_script(_GIVE_BACK)
-    await script(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, notice_id])
+    await script(
+        keys=[_ring(queue_name), _line(queue_name, province)], args=[province, *notice_ids]
+    )
