@@ -40,6 +40,7 @@ from typing import Any
 import asyncpg
 import httpx
 import msgspec
+import psutil
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -132,6 +133,12 @@ async def load_subscribers(url: str, tenant: uuid.UUID, count: int, areas: list[
         await connection.close()
 
 
+def busy() -> float:
+    """CPU seconds the whole machine has spent busy (every core, every process)."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -198,6 +205,8 @@ async def measure(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
                 preview.raise_for_status()
                 await asyncio.sleep(2)  # the worker connects
                 expected = args.subscribers
+                working = psutil.Process(worker.pid)
+                cpu_before = (sum(working.cpu_times()[:2]), time.process_time(), busy())
                 posted = time.perf_counter()
                 response = await http.post(
                     f"{base}/broadcasts",
@@ -216,6 +225,12 @@ async def measure(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
                         last = now
                         break
                     await asyncio.sleep(0.02)
+                wall = time.perf_counter() - posted
+                cpu = (
+                    (sum(working.cpu_times()[:2]) - cpu_before[0]) / wall,
+                    (time.process_time() - cpu_before[1]) / wall,
+                    (busy() - cpu_before[2]) / wall,
+                )
                 await asyncio.sleep(1)  # anything beyond the expected would show now
                 counts: dict[str, Any] = {}
                 for _ in range(50):  # the worker records the last sends just after them
@@ -239,6 +254,7 @@ async def measure(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
         "distinct": len(phones),
         "outside": sum(1 for p in phones if not p.startswith("09") or p[2:] >= "50000000"),
         "counts": counts,
+        "cpu": cpu,
     }
 
 
@@ -265,6 +281,11 @@ def main() -> None:
             f"broadcast to {n:,} subscribers, one worker: POST → last message {total:6.1f} s   "
             f"{n / total:6.0f} messages/s   first message after {first}   (target < 100 s)"
         )
+    worker, standin, machine = got["cpu"]
+    print(
+        f"  cpu meanwhile, in shares of one core: worker {worker:4.0%}, this process (the "
+        f"stand-in) {standin:4.0%}, machine {machine:4.0%} (PostgreSQL, Redis and the rest)"
+    )
     once = got["received"] == got["distinct"] == n and not got["outside"]
     print(
         f"  received {got['received']:,} messages, {got['distinct']:,} phones, "
