@@ -10,9 +10,11 @@ and one `motcua worker` process:
    event calls in its own transaction) and queued after their commit, as the API does. For
    each, the time from its commit to the stand-in receiving the message: p50 and p95.
    Target: p95 under 1 s at 200 a second.
-2. Throughput. A backlog of notices is queued at once; the worker delivers it: notices a
-   second from the first send to the last. Beside it, the stand-in's own ceiling: the same
-   requests sent straight to it by this process, 100 at a time.
+2. Throughput. A backlog of notices is written in one transaction, then queued at once as
+   the outbox queues them (the province's line and its turns, notices/turns.py); the
+   worker delivers it: notices a second from the queueing to the last one received.
+   Beside it, the stand-in's own ceiling: the same requests sent straight to it by this
+   process, 100 at a time.
 The worker, the stand-in, PostgreSQL and Redis share the machine's two cores.
 """
 
@@ -41,8 +43,8 @@ from services import REDIS, fresh_database
 
 from motcua.db import Database
 from motcua.notices.channel import Address
-from motcua.notices.jobs import enqueue_delivery
 from motcua.notices.outbox import write_notices
+from motcua.notices.turns import queue_in_turn
 from motcua.queue import connect
 from motcua.tenancy.onboarding import apply_pack
 from motcua.tenancy.packs import read_pack
@@ -143,16 +145,35 @@ async def latency(db, tenant, queue, esms, rate: float, seconds: float) -> list[
 
 
 async def throughput(db, tenant, queue, esms, backlog: int) -> float:
-    ids = [(await write(db, tenant, queue, enqueue=False))[0] for _ in range(backlog)]
-    before = len(esms.received)
-    await asyncio.gather(*(enqueue_delivery(queue, str(tenant), n, "tinh-bench") for n in ids))
-    while len(esms.received) < before + 1:
-        await asyncio.sleep(0.001)
-    started = time.perf_counter()
+    # Written in one transaction, then queued at once as the outbox queues them (the
+    # province's line and its turns): the relay cannot pick any up half-way.
+    async with db.tenant_session(tenant) as session:
+        notices = [
+            await write_notices(
+                session,
+                kind="received",
+                to=Address(phone="+84912345678"),
+                values=VALUES,
+                dossier_code=None,
+                test=False,
+            )
+            for _ in range(backlog)
+        ]
+        await session.commit()
+    ids = {str(notice.id) for [notice] in notices}
+    await queue_in_turn(queue, queue.default_queue_name, str(tenant), "tinh-bench", list(ids))
+    started, seen = time.perf_counter(), 0
     deadline = started + 300
-    while len(esms.received) < before + backlog and time.perf_counter() < deadline:
+
+    def delivered() -> int:
+        return sum(1 for sms in esms.received[seen:] if sms.request_id in ids)
+
+    done = 0
+    while done < backlog and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
-    return (len(esms.received) - before) / (time.perf_counter() - started)
+        done += delivered()
+        seen = len(esms.received)
+    return done / (time.perf_counter() - started)
 
 
 async def ceiling(esms: EsmsStandIn, seconds: float = 5.0) -> float:

@@ -238,10 +238,12 @@ class Deliverer:
         scope = f"{tenant_id}:{setting.channel}"
         wait = await wait_for_rate(self.redis, scope, per_second, now)
         account = self._account(plugin, setting)
-        if account and wait <= 0 and plugin is not None:
-            shared = account_scope(setting.channel, account)
-            ceiling = plugin.capabilities.rate_per_second
-            wait = await wait_for_rate(self.redis, shared, ceiling, now)
+        if account and wait <= 0:
+            # The province's rate is what it declares its contract allows; provinces on one
+            # account share it (counted together, each against the rate it declared).
+            wait = await wait_for_rate(
+                self.redis, account_scope(setting.channel, account), per_second, now
+            )
         return now + timedelta(seconds=wait) if wait > 0 else None
 
     def _account(self, plugin: Channel | None, setting: ChannelSetting) -> str:

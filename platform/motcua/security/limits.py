@@ -40,7 +40,9 @@ from motcua.settings import Settings
 SESSION_COOKIE = "motcua_session"  # the signed-in staff's session (auth/guards.py)
 HAS_OWN_LIMIT = [r"/track/"]  # tracking pages and JSON: their own limit
 # Probes and scrapes come from inside the cluster, and must answer with Redis down.
-UNLIMITED = [r"^/healthz$", r"^/readyz$", r"^/metrics"]
+# Providers' webhooks come from a few addresses of theirs, many a second, and prove
+# themselves by signature (a bad one is refused before anything is written).
+UNLIMITED = [r"^/healthz$", r"^/readyz$", r"^/metrics", r"/hooks/"]
 
 
 def _is_public(request: Request[Any, Any, Any]) -> bool:
