@@ -228,7 +228,12 @@ class AuditScope:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        # Litestar builds this stack per route: a route that is not audited (public tracking,
+        # reads) goes straight through.
+        spec = (
+            scope["route_handler"].opt.get(AUDIT_OPT) if scope["type"] == ScopeType.HTTP else None
+        )
+        if not isinstance(spec, Audited):
             await self.app(scope, receive, send)
             return
         token = _pending.set(None)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
@@ -17,7 +18,6 @@ from motcua.auth.guards import public, requires
 from motcua.auth.models import Role
 from motcua.auth.scope import request_scope
 from motcua.auth.service import Principal
-from motcua.db import Database
 from motcua.dossiers.lifecycle import TIMELINESS_TEXT
 from motcua.dossiers.receipts import qr_png, qr_svg
 from motcua.dossiers.schemas import (
@@ -34,6 +34,7 @@ from motcua.dossiers.service import DossierService, Filters, Links
 from motcua.dossiers.tracking import TrackingReader
 from motcua.security.limits import per_address
 from motcua.settings import Settings
+from motcua.state import Services
 from motcua.tenancy.directory import TenantRef
 
 staff = requires(Role.OFFICER, Role.INTEGRATION)
@@ -49,8 +50,11 @@ LEVELS = [
 ]
 
 
-def provide_tracking(db: NamedDependency[Database]) -> TrackingReader:
-    return TrackingReader(db)
+def provide_tracking(state: State) -> TrackingReader:
+    # From the app's state, not from other dependencies: the busiest route resolves one
+    # dependency, which Litestar does without starting a task group.
+    found: Services = state.services
+    return TrackingReader(found.db, found.directory)
 
 
 def provide_dossiers(
@@ -235,12 +239,12 @@ class Tracking(Controller):
     @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
     async def track_json(
         self,
+        slug: FromPath[str],
         code: FromPath[str],
         tracking: NamedDependency[TrackingReader],
-        tenant: NamedDependency[TenantRef],
         k: Key = None,
     ) -> TrackOut:
-        return await tracking.track(tenant, code, k)
+        return await tracking.track(await tracking.province(slug), code, k)
 
     @post(
         "/api/v1/track/{code:str}/rating",

@@ -22,7 +22,7 @@ from motcua.dossiers.lifecycle import ACTION_TEXT, NATIONAL_CODES, STATUS_TEXT
 from motcua.dossiers.schemas import Ref, TrackEvent, TrackOut
 from motcua.dossiers.service import can_rate, rating_out
 from motcua.errors import NotFound
-from motcua.tenancy.directory import TenantRef
+from motcua.tenancy.directory import TenantDirectory, TenantRef
 
 _TRACK = "SELECT * FROM motcua_track($1, $2, $3)"
 
@@ -55,8 +55,15 @@ _viewed = msgspec.json.Decoder(list[_Viewed])
 
 
 class TrackingReader:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, directory: TenantDirectory) -> None:
         self.db = db
+        self.directory = directory
+
+    async def province(self, slug: str) -> TenantRef:
+        tenant = await self.directory.by_slug(slug)
+        if tenant is None:
+            raise NotFound(f"No province is served at '{slug}'.")
+        return tenant
 
     async def track(self, tenant: TenantRef, code: str, key: str | None) -> TrackOut:
         """Without the key: the status and promised date. A wrong key is a wrong code."""
