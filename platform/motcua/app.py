@@ -191,7 +191,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
                 namespace=f"{settings.queue_name}:rate",
             )
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            minimum_size=1024,
+            # Tracking JSON is a few hundred bytes and the busiest route: not even a pass.
+            exclude=[r"/api/v1/track/"],
+        ),
         openapi_config=OpenAPIConfig(
             title="Một Cửa",
             version="1",
