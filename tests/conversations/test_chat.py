@@ -261,3 +261,39 @@ async def test_texts_to_the_sms_number_need_the_gateway_token_and_a_recent_time(
     from tests.notices.conftest import settle
 
     await settle(answered)
+
+
+async def test_an_officer_narrowed_to_a_commune_acts_only_on_its_threads(chat, client):
+    await chat.says("u21", "Xin hỏi giờ làm việc của xã?")
+
+    async def opened():
+        inbox = (await client.get(f"{chat.base}/threads", headers=chat.officer)).json()
+        assert len(inbox["items"]) == 1
+        return inbox["items"][0]
+
+    from tests.notices.conftest import settle
+
+    thread = await settle(opened)
+    url = f"{chat.base}/threads/{thread['id']}"
+    assigned = await client.post(
+        f"{url}/assign", headers=chat.officer, json={"agency_code": "TT.X.AN"}
+    )
+    assert assigned.status_code == 200
+
+    async def narrowed_to(agency):
+        made = await client.post(
+            f"{chat.base}/keys",
+            headers=chat.admin,
+            json={"role": "officer", "name": agency, "agency_code": agency},
+        )
+        assert made.status_code == 201, made.text
+        return {"Authorization": f"Bearer {made.json()['key']}"}
+
+    other, own = await narrowed_to("TT.X.HOA"), await narrowed_to("TT.X.AN")
+    assert (await client.get(url, headers=other)).status_code == 404
+    refused = await client.post(f"{url}/reply", headers=other, json={"text": "Không phải tôi."})
+    assert refused.status_code == 404
+    assert (await client.post(f"{url}/close", headers=other)).status_code == 404
+    assert (await client.get(url, headers=own)).status_code == 200
+    answered = await client.post(f"{url}/reply", headers=own, json={"text": "Từ 7 giờ 30."})
+    assert answered.status_code == 200

@@ -35,9 +35,12 @@ answerers = requires(Role.OFFICER, Role.ADMIN)
 
 
 def provide_threads(
-    session: NamedDependency[AsyncSession], tenant: NamedDependency[TenantRef]
+    request: Request[Any, Any, Any],
+    session: NamedDependency[AsyncSession],
+    tenant: NamedDependency[TenantRef],
 ) -> ThreadService:
-    return ThreadService(session, tenant)
+    principal = request.state.get("principal")
+    return ThreadService(session, tenant, principal.agency_code if principal else None)
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:

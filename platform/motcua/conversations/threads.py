@@ -33,9 +33,10 @@ SUBJECT_CHARS: Final = 120
 
 
 class ThreadService:
-    def __init__(self, session: AsyncSession, tenant: TenantRef) -> None:
+    def __init__(self, session: AsyncSession, tenant: TenantRef, agency: str | None = None) -> None:
         self.session = session
         self.tenant = tenant
+        self.agency = agency  # an officer narrowed to an agency sees its threads only
 
     async def _calendar(self) -> WorkCalendar:
         days = await CalendarService(self.session).days()
@@ -147,7 +148,7 @@ class ThreadService:
     async def _thread(self, thread_id: uuid.UUID, *, lock: bool = False) -> QuestionThread:
         query = select(QuestionThread).where(QuestionThread.id == thread_id)
         thread = await self.session.scalar(query.with_for_update() if lock else query)
-        if thread is None:
+        if thread is None or (self.agency is not None and thread.agency_code != self.agency):
             raise NotFound(f"No question thread '{thread_id}'.")
         return thread
 
