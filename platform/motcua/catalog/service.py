@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -400,6 +401,7 @@ class CatalogService:
         return await self.procedure(code)
 
 
+@cache  # built once: a statement is immutable, and building it costs more than running it
 def _procedure_rows() -> Select[*tuple[Any, ...]]:
     """What a procedure's answer needs, with its agencies in order, in one query."""
     agencies = (
