@@ -110,6 +110,8 @@ async def test_an_admin_enables_sms_and_a_dossier_notice_goes_through_it(
     dossier = await desk.intake(phone="0912345678")
     [sms] = await esms.wait_for(1)
     assert sms.phone == "0912345678" and dossier["code"] in sms.text
+    # The gateway posts its delivery receipt back to this province's own hook.
+    assert f"/t/{desk.province.slug}/hooks/sms" in sms.callback_url
 
     async def sent():
         [notice] = await desk.notices(dossier["code"])

@@ -65,14 +65,18 @@ async def deliver_turn(ctx: dict[str, Any], queue_name: str) -> str:
         taken = await take_turn(ctx["redis"], queue_name)
         if taken is None:
             return "no notice waiting"
-        tenant_id, slug, notice_ids = taken
+        tenant_id, line_slug, notice_ids = taken
+        # The outbox queues without the slug (its session knows the tenant only).
+        slug = line_slug or await _slug(ctx["db"], uuid.UUID(tenant_id))
         deliverer: Deliverer = ctx["deliverer"]
         try:
             steps = await deliverer.deliver_many(
                 uuid.UUID(tenant_id), [uuid.UUID(n) for n in notice_ids], slug
             )
         except asyncio.CancelledError:  # a stopping worker: arq queues the turn again
-            await asyncio.shield(give_back(ctx["redis"], queue_name, tenant_id, slug, notice_ids))
+            await asyncio.shield(
+                give_back(ctx["redis"], queue_name, tenant_id, line_slug, notice_ids)
+            )
             raise
         for step in steps:
             await _follow_up(ctx, tenant_id, slug, step)
@@ -113,7 +117,7 @@ async def _follow_up(ctx: dict[str, Any], tenant_id: str, slug: str, step: Next)
             ctx["redis"],
             tenant_id,
             notice_id,
-            slug or await _slug(ctx["db"], uuid.UUID(tenant_id)),
+            slug,
             row.attempts,
             step.at,
             relay=suffix,
