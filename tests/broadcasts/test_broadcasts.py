@@ -5,12 +5,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
+from cryptography.fernet import Fernet
 from motcua_test_channels import FlakyChannel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from motcua.broadcasts.jobs import start_due_broadcasts
+from motcua.broadcasts.jobs import fan_out_broadcast, start_due_broadcasts
 from motcua.broadcasts.models import Broadcast
+from motcua.notices.delivery import Deliverer
 from motcua.notices.models import Notice
+from motcua.notices.vault import Vault
 from tests.broadcasts.conftest import NO_QUIET, wait_for
 
 FLAKY = {"flaky": {}, **NO_QUIET}
@@ -137,6 +141,34 @@ async def test_a_cancelled_broadcast_stops_and_its_unsent_notices_are_cancelled(
     assert row.recipients == c["written"]
     again = await client.post(f"{desk.base}/broadcasts/{sent['id']}/cancel", headers=desk.admin)
     assert again.status_code == 409
+
+
+async def test_a_copy_that_comes_back_for_a_retry_after_the_cancel_is_not_sent(
+    client, office, subscribers, settings, db, app
+):
+    desk = await office(["flaky"], FLAKY)
+    await subscribers(desk.province, 3)
+    sent = await broadcast(client, desk)
+    ctx = {"db": db, "settings": settings, "redis": app.state.services.queue}
+    await fan_out_broadcast(ctx, str(desk.province.id), sent["id"])
+    async with db.tenant_session(desk.province.id) as session:
+        ids = list(await session.scalars(select(Notice.id).where(Notice.kind == "broadcast")))
+        # One copy is with its provider when the admin cancels...
+        await session.execute(update(Notice).where(Notice.id == ids[0]).values(status="sending"))
+        await session.commit()
+    response = await client.post(f"{desk.base}/broadcasts/{sent['id']}/cancel", headers=desk.admin)
+    assert response.status_code == 200 and response.json()["counts"]["cancelled"] == 2
+    async with db.tenant_session(desk.province.id) as session:
+        # ...and the provider answers "try again later".
+        await session.execute(update(Notice).where(Notice.id == ids[0]).values(status="created"))
+        await session.commit()
+    async with httpx.AsyncClient() as http:
+        vault = Vault([Fernet.generate_key().decode()])
+        deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
+        await deliverer.deliver(desk.province.id, ids[0], desk.province.slug)
+    assert str(ids[0]) not in FlakyChannel.accepted
+    out = await counts(client, desk, sent["id"])
+    assert out["counts"]["cancelled"] == 3 and out["counts"]["waiting"] == 0
 
 
 async def test_a_scheduled_broadcast_starts_at_its_time(client, office, subscribers, workers):

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.broadcasts.models import Broadcast
 from motcua.db import Database
 from motcua.dossiers.models import Dossier
 from motcua.notices.channel import (
@@ -261,21 +262,38 @@ class Deliverer:
     async def _no_longer_wanted(
         self, session: AsyncSession, notices: list[Notice]
     ) -> set[uuid.UUID]:
-        """Notices about a state their dossier has left (one query for them all)."""
+        """Notices about a state their dossier has left, and copies of a broadcast cancelled
+        while they waited for a retry or their turn (one query each for them all)."""
+        unwanted: set[uuid.UUID] = set()
         codes = {n.dossier_code for n in notices if n.kind in STILL_TRUE and n.dossier_code}
-        if not codes:
-            return set()
-        rows = await session.execute(
-            select(Dossier.code, Dossier.status).where(Dossier.code.in_(codes))
-        )
-        statuses = {code: status for code, status in rows}
-        return {
-            n.id
-            for n in notices
-            if n.kind in STILL_TRUE
-            and n.dossier_code
-            and statuses.get(n.dossier_code) not in STILL_TRUE[n.kind]
-        }
+        if codes:
+            rows = await session.execute(
+                select(Dossier.code, Dossier.status).where(Dossier.code.in_(codes))
+            )
+            statuses = {code: status for code, status in rows}
+            unwanted |= {
+                n.id
+                for n in notices
+                if n.kind in STILL_TRUE
+                and n.dossier_code
+                and statuses.get(n.dossier_code) not in STILL_TRUE[n.kind]
+            }
+        broadcasts = {b for n in notices if (b := n.values.get("broadcast_id"))}
+        if broadcasts:
+            cancelled = set(
+                await session.scalars(
+                    select(Broadcast.id).where(
+                        Broadcast.id.in_([uuid.UUID(b) for b in broadcasts]),
+                        Broadcast.status == "cancelled",
+                    )
+                )
+            )
+            unwanted |= {
+                n.id
+                for n in notices
+                if (b := n.values.get("broadcast_id")) and uuid.UUID(b) in cancelled
+            }
+        return unwanted
 
     async def _render(
         self,
