@@ -36,8 +36,10 @@ def address_of(channel: str, sender: str) -> Address:
             return Address(phone=sender)
         case "email":
             return Address(email=sender)
+        case "webhook":
+            return Address(portal_user_id=sender)  # the province's own system routes it
         case _:
-            return Address()  # the province's own system (webhook) routes it itself
+            return Address()
 
 
 async def citizen_for(

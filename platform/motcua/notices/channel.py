@@ -53,6 +53,8 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None = None
     email: str | None = None
     zalo_user_id: str | None = None
+    # The id the province's own system (webhook) gave a citizen who wrote through it.
+    portal_user_id: str | None = None
 
 
 class Rendered(msgspec.Struct, frozen=True, kw_only=True):

@@ -329,7 +329,7 @@ class Deliverer:
         rendered: Rendered,
     ) -> Sent:
         to = Address(
-            **{k: v for k, v in notice.recipient.items() if k in ("phone", "email", "zalo_user_id")}
+            **{k: v for k, v in notice.recipient.items() if k in Address.__struct_fields__}
         )
         if notice.test:
             return await simulate(self.db, tenant_id, notice.id, channel, to)

@@ -58,7 +58,9 @@ class Notice(TenantOwned):
     # The channels still to try, in order; the first is the current one.
     plan: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     channel: Mapped[str | None] = mapped_column(String(32))
-    recipient: Mapped[dict[str, Any]] = mapped_column(JSONB)  # phone, email, zalo_user_id
+    recipient: Mapped[dict[str, Any]] = mapped_column(
+        JSONB
+    )  # an Address: phone, email, zalo_user_id…
     values: Mapped[dict[str, Any]] = mapped_column(JSONB)  # what the template fills in
     test: Mapped[bool] = mapped_column(default=False)  # made with a test key: simulated
     attempts: Mapped[int] = mapped_column(default=0)

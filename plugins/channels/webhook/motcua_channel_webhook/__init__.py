@@ -33,7 +33,7 @@ from motcua_channel_webhook.signature import (
 __all__ = ["WebhookChannel", "WebhookNotice", "WebhookSettings", "sign", "verify_signature"]
 
 
-class WebhookNotice(msgspec.Struct, kw_only=True):
+class WebhookNotice(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The JSON body, keys in the documented order. Absent notice data is sent as null."""
 
     id: str  # the notice id: the receiver's key to drop a resend it has already seen
@@ -43,6 +43,9 @@ class WebhookNotice(msgspec.Struct, kw_only=True):
     status: str | None
     text: str
     created_at: str | None
+    # Only on a chat reply: whom it is for, the "sender" the province's system gave when it
+    # passed the citizen's message on. Dossier notices keep the documented keys alone.
+    recipient: str | None = None
 
 
 class _ReceiverAnswer(msgspec.Struct):
@@ -71,6 +74,7 @@ class WebhookChannel(Channel):
                 status=data.get("status"),
                 text=message.text,
                 created_at=data.get("created_at"),
+                recipient=to.portal_user_id,
             )
         )
         timestamp = int(time.time())
