@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from motcua.broadcasts.models import Subscription
+from motcua.conversations.identity import CHAT_KINDS
 from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent
 from motcua.dates import vn_date
+from motcua.notices.models import Notice
+from tests.broadcasts.conftest import wait_for
 
 
 async def count(db, province, model=ReceivedEvent):
@@ -78,7 +82,7 @@ async def test_a_retried_event_is_recognised_and_answered_once(chat, db):
     assert await count(db, chat.province) == 1
 
 
-async def test_a_phone_confirmed_by_code_links_two_earlier_dossiers(chat, client):
+async def test_a_phone_confirmed_by_code_links_two_earlier_dossiers(chat, client, db):
     first, second = await chat.intake(), await chat.intake()
     await chat.says("u5", "sđt 0912 345 678")
     [asked] = await chat.replies("u5", 1)
@@ -104,6 +108,23 @@ async def test_a_phone_confirmed_by_code_links_two_earlier_dossiers(chat, client
     await chat.act(first["code"], "start")
     *_, notice = await chat.replies("u5", 7)
     assert f"Hồ sơ {first['code']}" in notice and "đang được" in notice
+    # Erasing the chat keeps the dossier notices, without the chat id; the chat's own
+    # messages, the one-time code among them, keep neither their text nor the address.
+    await chat.says("u5", "xoa du lieu")
+    *_, erased = await chat.replies("u5", 8)
+    assert "Đã xóa dữ liệu" in erased
+
+    async def cleared():
+        async with db.tenant_session(chat.province.id) as session:
+            rows = (await session.scalars(select(Notice))).all()
+        assert all(r.status in ("sent", "delivered") for r in rows), [r.status for r in rows]
+        said = [r for r in rows if r.kind in CHAT_KINDS]
+        assert len(said) == 8 and all(r.values == {} == r.recipient for r in said)
+        kept = [r for r in rows if r.dossier_code]
+        assert {"received", "in_progress"} <= {r.kind for r in kept}
+        assert all(r.recipient.get("phone") and "zalo_user_id" not in r.recipient for r in kept)
+
+    await wait_for(cleared, timeout=10)
 
 
 async def test_procedures_are_found_with_and_without_diacritics(chat):
@@ -216,13 +237,17 @@ async def test_a_citizen_sees_and_erases_what_the_chat_holds(chat, client, db):
     await chat.replies("u10", 2)
     staff_view = await client.get(f"{chat.base}/chat-citizens/zalo/u10", headers=chat.officer)
     assert staff_view.status_code == 200 and staff_view.json()["sender"] == "u10"
+    await chat.says("u10", "đăng ký tin tức")
+    *_, subscribed = await chat.replies("u10", 3)
+    assert await count(db, chat.province, Subscription) == 1, subscribed
     await chat.says("u10", "xoa du lieu")
-    *_, erased = await chat.replies("u10", 3)
-    assert "Đã xóa dữ liệu" in erased
+    *_, erased = await chat.replies("u10", 4)
+    assert "Đã xóa dữ liệu" in erased and "đăng ký nhận tin" in erased
     gone = await client.get(f"{chat.base}/chat-citizens/zalo/u10", headers=chat.officer)
     assert gone.status_code == 404
     assert await count(db, chat.province) == 0
     assert await count(db, chat.province, QuestionThread) == 0
+    assert await count(db, chat.province, Subscription) == 0
 
 
 async def test_a_flood_is_slowed_down_but_nothing_is_lost(chat, client):

@@ -11,20 +11,26 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, select
+import msgspec
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.broadcasts.models import Subscription
 from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent, ThreadMessage
 from motcua.db import current_tenant
 from motcua.dossiers.models import Dossier
 from motcua.notices.channel import Address
+from motcua.notices.delivery import GONE
+from motcua.notices.models import Notice
 from motcua.notices.outbox import write_notices
 
 CODE_LIFETIME: Final = timedelta(minutes=10)
 CODE_TRIES: Final = 5
 # Chat channels whose identity can receive dossier notices (a follower of the OA).
 CHAT_FIELD: Final = {"zalo": "zalo_user_id"}
+# The notices the chat itself writes: its answers, officers' replies, offers, codes.
+CHAT_KINDS: Final = ("chat", "reply", "rating_offer", "phone_code")
 
 
 def address_of(channel: str, sender: str) -> Address:
@@ -223,13 +229,37 @@ async def held_about(session: AsyncSession, citizen: ChatCitizen) -> dict[str, A
 
 
 async def erase(session: AsyncSession, citizen: ChatCitizen) -> None:
-    """Forget the chat identity: the citizen, their threads and every stored event. Their
-    dossiers stay: they are the province's records, not the chat's."""
+    """Forget the chat identity: the citizen, their threads, every stored event, the chat's
+    messages to them and the subscriptions they made in it. Their dossiers and the dossier
+    notices stay, without the chat id: they are the province's records, not the chat's."""
     await session.execute(
         delete(ReceivedEvent).where(
             ReceivedEvent.channel == citizen.channel, ReceivedEvent.sender == citizen.sender
         )
     )
+    address = address_of(citizen.channel, citizen.sender)
+    field, value = next(((k, v) for k, v in msgspec.structs.asdict(address).items() if v), ("", ""))
+    if field:
+        to_them = and_(Notice.kind.in_(CHAT_KINDS), Notice.recipient[field].astext == value)
+        await session.execute(
+            update(Notice).where(to_them, Notice.status.in_(GONE)).values(values={}, recipient={})
+        )
+        # Still on their way (this erasure's confirmation among them): cleared once gone.
+        await session.execute(
+            update(Notice).where(to_them, Notice.status.not_in(GONE)).values(forget=True)
+        )
+        await session.execute(
+            delete(Subscription).where(
+                Subscription.recipient[field].astext == value, Subscription.source == "chat"
+            )
+        )
+    if field in CHAT_FIELD.values() or field == "portal_user_id":
+        # Dossier notices still on their way go by the phone instead (Zalo's ZNS, SMS).
+        await session.execute(
+            update(Notice)
+            .where(Notice.kind.not_in(CHAT_KINDS), Notice.recipient[field].astext == value)
+            .values(recipient=Notice.recipient.op("-")(field))
+        )
     await session.delete(citizen)  # threads and their messages go with it (cascade)
     await session.flush()
 

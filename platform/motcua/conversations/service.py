@@ -80,7 +80,9 @@ class ConversationService:
                 return await self._text(citizen, event.text, at)
         return Outcome()
 
-    async def say(self, citizen: ChatCitizen, text: str, *, kind: str = "chat") -> None:
+    async def say(
+        self, citizen: ChatCitizen, text: str, *, kind: str = "chat", forget: bool = False
+    ) -> None:
         """An answer to the citizen on the channel they wrote from."""
         limit = REPLY_CHARS.get(citizen.channel, DEFAULT_REPLY_CHARS)
         if len(text) > limit:
@@ -93,6 +95,7 @@ class ConversationService:
             dossier_code=None,
             test=False,
             channels=[citizen.channel],
+            forget=forget,
         )
 
     async def _flooding(self, citizen: ChatCitizen, at: datetime) -> int:
@@ -157,7 +160,9 @@ class ConversationService:
                 await self.say(
                     citizen,
                     "Đã xóa dữ liệu trò chuyện của Ông/Bà (danh tính, số điện thoại liên kết, "
-                    "câu hỏi, tin nhắn). Hồ sơ thủ tục vẫn được lưu theo quy định.",
+                    "câu hỏi, tin nhắn, đăng ký nhận tin). Hồ sơ thủ tục vẫn được lưu theo "
+                    "quy định.",
+                    forget=True,
                 )
                 await identity.erase(self.session, citizen)
                 return Outcome(erased=True)
@@ -327,6 +332,7 @@ class ConversationService:
             dossier_code=None,
             test=False,
             channels=["sms"],
+            forget=True,  # the code is kept hashed only, here too once it has gone
         )
         if not notices:
             citizen.pending_phone = citizen.code_hash = citizen.code_expires_at = None

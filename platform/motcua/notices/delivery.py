@@ -56,6 +56,8 @@ SEND_TIMEOUT = 15.0  # a provider slower than this counts as a temporary failure
 MAX_TRIES_PER_CHANNEL = 5
 BACKOFF_BASE, BACKOFF_CAP = 5.0, 600.0
 
+GONE = frozenset({"sent", "delivered", "failed", "cancelled"})
+
 # A notice about a state the dossier has left is not sent: it would mislead.
 STILL_TRUE: dict[str, frozenset[str]] = {
     "in_progress": frozenset({"in_progress"}),
@@ -152,6 +154,7 @@ class Deliverer:
             for notice in notices:
                 if notice.id in unwanted:
                     notice.status = "cancelled"
+                    forget_if_gone(notice)
                     steps.append(Next(notice=notice))
                     continue
                 channel = notice.channel or ""
@@ -411,6 +414,7 @@ class Deliverer:
             next_step = Next(at=row.next_attempt_at)
         else:
             next_step = self._fail_over(row, channel, failure, now)
+        forget_if_gone(row)
         return dataclasses.replace(next_step, notice=row)
 
     def _fail_over(
@@ -424,6 +428,12 @@ class Deliverer:
         row.plan, row.channel = remaining, remaining[0]
         row.status, row.next_attempt_at, row.channel_attempts = "created", now, 0
         return Next(at=now)
+
+
+def forget_if_gone(row: Notice) -> None:
+    """A notice marked `forget` keeps neither its text nor its address once it has gone."""
+    if row.forget and row.status in GONE:
+        row.values, row.recipient = {}, {}
 
 
 def sweep_condition(now: datetime, stuck_after: timedelta) -> Any:

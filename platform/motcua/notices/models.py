@@ -72,6 +72,9 @@ class Notice(TenantOwned):
     provider_id: Mapped[str | None] = mapped_column(String(200))
     template_version: Mapped[int | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Its text and address are cleared once it has gone: a one-time code, the confirmation
+    # of a citizen's erasure.
+    forget: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class NoticeAttempt(TenantOwned):

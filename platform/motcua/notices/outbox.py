@@ -58,6 +58,7 @@ async def write_notices(
     # Worked out once for many alike recipients (broadcasts): the citizen's plan, own channels.
     plans: tuple[list[str], list[str]] | None = None,
     channels: list[str] | None = None,  # only these: a chat reply goes back where it came from
+    forget: bool = False,  # cleared once gone (Notice.forget)
 ) -> list[Notice]:
     plan, own = plans if plans is not None else await channel_plan(session, to)
     if channels is not None:
@@ -76,6 +77,7 @@ async def write_notices(
             recipient=recipient,
             values=values,
             test=test,
+            forget=forget,
         )
         session.add(notice)
         notices.append(notice)
