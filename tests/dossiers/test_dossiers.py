@@ -300,6 +300,7 @@ async def test_a_returned_dossier_is_rated_once_and_officers_see_it(desk, client
     }
     early = await client.post(f"{desk.base}/track/{code}/rating", params={"k": key}, json=rating)
     assert early.status_code == 409
+    assert early.json()["detail"].startswith("Hồ sơ được đánh giá sau khi đã trả kết quả.")
     for action in ("start", "complete", "return"):
         await desk.act(code, action)
     rated = await client.post(f"{desk.base}/track/{code}/rating", params={"k": key}, json=rating)

@@ -310,7 +310,10 @@ async def _change(
     tenant: TenantRef,
 ) -> SubscriptionsOut:
     if tenant.suspended:
-        raise Forbidden("This province is suspended; its pages are read-only.")
+        raise Forbidden(
+            "Trang của tỉnh đang tạm ngừng, chỉ xem được. "
+            "(This province is suspended; its pages are read-only.)"
+        )
     to = await subscriptions.dossier_address(code, key)
     if data.action == "subscribe":
         changed = [

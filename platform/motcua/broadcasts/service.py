@@ -78,13 +78,20 @@ def address_key(to: Address) -> str:
         try:
             return f"phone:{normalise_phone(to.phone)}"
         except ValueError:
-            raise Invalid("The phone number is not valid.", field="phone") from None
+            raise Invalid(
+                "Số điện thoại không hợp lệ. (The phone number is not valid.)", field="phone"
+            ) from None
     if to.email:
         try:
             return f"email:{check_email(to.email).lower()}"
         except ValueError:
-            raise Invalid("The email address is not valid.", field="email") from None
-    raise Invalid("An address (Zalo id, phone or email) is needed to subscribe.")
+            raise Invalid(
+                "Địa chỉ email không hợp lệ. (The email address is not valid.)", field="email"
+            ) from None
+    raise Invalid(
+        "Cần mã Zalo, số điện thoại hoặc email để đăng ký nhận tin. "
+        "(An address (Zalo id, phone or email) is needed to subscribe.)"
+    )
 
 
 def clean_name(name: str) -> str:

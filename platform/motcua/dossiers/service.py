@@ -705,13 +705,22 @@ class DossierService:
 
     async def rate(self, code: str, key: str, data: RatingIn) -> RatingOut:
         if self.tenant.suspended:
-            raise Forbidden("This province is suspended; its pages are read-only.")
+            raise Forbidden(
+                "Trang của tỉnh đang tạm ngừng, chỉ xem được. "
+                "(This province is suspended; its pages are read-only.)"
+            )
         dossier, rating = await self._with_rating(code)
         self._check_key(dossier, key)
         if dossier.status != "returned":
-            raise Conflict("A dossier is rated once its result has been returned.")
+            raise Conflict(
+                "Hồ sơ được đánh giá sau khi đã trả kết quả. "
+                "(A dossier is rated once its result has been returned.)"
+            )
         if not can_rate(dossier.status, rating.created_at if rating else None):
-            raise Conflict("A rating can be changed for 7 days only.")
+            raise Conflict(
+                "Đánh giá chỉ thay đổi được trong 7 ngày. "
+                "(A rating can be changed for 7 days only.)"
+            )
         now = datetime.now(UTC)
         if rating is None:
             rating = Rating(dossier_code=code, created_at=now)
