@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from motcua.broadcasts.models import Subscription
 from motcua.conversations.identity import CHAT_KINDS
+from motcua.conversations.inbound import enqueue_handling
 from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent
 from motcua.dates import vn_date
 from motcua.notices.models import Notice
@@ -322,3 +323,36 @@ async def test_an_officer_narrowed_to_a_commune_acts_only_on_its_threads(chat, c
     assert (await client.get(url, headers=own)).status_code == 200
     answered = await client.post(f"{url}/reply", headers=own, json={"text": "Từ 7 giờ 30."})
     assert answered.status_code == 200
+
+
+async def test_a_senders_messages_are_answered_in_the_order_they_arrived(chat, db, app):
+    # Four messages the hook stored; the job of the last one happens to run first.
+    texts = ["giúp", "hồ sơ của tôi", "tro giup", "ho so cua toi"]
+    start = datetime.now(UTC)
+    async with db.tenant_session(chat.province.id) as session:
+        for n, text in enumerate(texts):
+            session.add(
+                ReceivedEvent(
+                    channel="zalo",
+                    event_id=f"in-order-{n}",
+                    kind="text",
+                    sender="u30",
+                    text=text,
+                    details={},
+                    created_at=start + timedelta(milliseconds=n),
+                )
+            )
+        await session.commit()
+    queue = app.state.services.queue
+    await enqueue_handling(queue, str(chat.province.id), chat.province.slug, "zalo", "in-order-3")
+    answers = await chat.replies("u30", 4)
+    kinds = ["help" if "Ông/Bà có thể nhắn" in a else "mine" for a in answers]
+    assert kinds == ["help", "mine", "help", "mine"], answers
+    assert await count(db, chat.province) == 4
+    # The other jobs, late, find their events answered and do nothing.
+    for n in range(3):
+        await enqueue_handling(
+            queue, str(chat.province.id), chat.province.slug, "zalo", f"in-order-{n}"
+        )
+    await asyncio.sleep(1)
+    assert len(await chat.replies("u30", 4)) == 4

@@ -9,7 +9,9 @@ from typing import Any, Final
 
 from arq import cron, func
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.conversations import identity
 from motcua.conversations.inbound import enqueue_handling
 from motcua.conversations.models import ReceivedEvent
 from motcua.conversations.service import ConversationService
@@ -40,29 +42,60 @@ async def handle_inbound_event(
     )
     async with db.tenant_session(tenant.id) as session:
         session.info["queue"] = ctx["redis"]
-        event = await session.scalar(
-            select(ReceivedEvent)
-            .where(ReceivedEvent.channel == channel, ReceivedEvent.event_id == event_id)
-            .with_for_update(skip_locked=True)
+        sender = await session.scalar(
+            select(ReceivedEvent.sender).where(
+                ReceivedEvent.channel == channel,
+                ReceivedEvent.event_id == event_id,
+                ReceivedEvent.status == "received",
+            )
         )
-        if event is None or event.status != "received":
-            return "skipped"  # handled already, or in hand elsewhere
-        try:
-            async with session.begin_nested():
-                outcome = await ConversationService(session, tenant, links).handle(event)
-        except Exception as exc:
-            # Kept, marked and logged: a bug must not make the worker retry it forever.
-            log.exception("inbound event could not be handled", extra={"channel": channel})
-            event.status, event.error = "failed", f"{type(exc).__name__}"[:500]
-            event.handled_at = datetime.now(UTC)
-            await session.commit()
-            return "failed"
-        if not outcome.erased:
-            event.status, event.handled_at = "handled", datetime.now(UTC)
+        if sender is None:
+            return "skipped"  # handled already (with an earlier one of its sender's), or erased
+        # One sender's events one after another, in the order they arrived, whichever job
+        # gets the citizen's lock first: a later message never overtakes an earlier one.
+        await identity.citizen_for(session, channel, sender)
+        waiting = (
+            await session.scalars(
+                select(ReceivedEvent)
+                .where(
+                    ReceivedEvent.channel == channel,
+                    ReceivedEvent.sender == sender,
+                    ReceivedEvent.status == "received",
+                )
+                .order_by(ReceivedEvent.created_at, ReceivedEvent.event_id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        if not waiting:
+            await session.rollback()  # erased meanwhile: no citizen is made again
+            return "skipped"
+        conversation = ConversationService(session, tenant, links)
+        for event in waiting:
+            if not await _handle(session, conversation, event):
+                break  # erased, with the rest of their events
         await session.commit()
         for after_commit in session.info.pop("after_commit", []):
             await after_commit()
     return "handled"
+
+
+async def _handle(
+    session: AsyncSession, conversation: ConversationService, event: ReceivedEvent
+) -> bool:
+    """One event, in its own savepoint; False when it erased the citizen."""
+    try:
+        async with session.begin_nested():
+            outcome = await conversation.handle(event)
+    except Exception as exc:
+        # Kept, marked and logged: a bug must not make the worker retry it forever.
+        log.exception("inbound event could not be handled", extra={"channel": event.channel})
+        event.status, event.error = "failed", f"{type(exc).__name__}"[:500]
+        event.handled_at = datetime.now(UTC)
+        return True
+    if outcome.erased:
+        return False
+    event.status, event.handled_at = "handled", datetime.now(UTC)
+    return True
 
 
 async def relay_inbound_events(ctx: dict[str, Any]) -> int:

@@ -170,8 +170,20 @@ class Deliverer:
                 ready.append((notice, channel, setting, rendered))
             await session.commit()  # the connection goes back to the pool before the sends
 
-        attempts = await asyncio.gather(*(self._attempt(tenant_id, slug, *item) for item in ready))
-        return steps + (await self._record(tenant_id, list(attempts)) if attempts else [])
+        # One citizen's messages go one after another, in the order they were written (the
+        # chat's answers in the order of the questions); different citizens' side by side.
+        lines: dict[str, list[tuple[Notice, str, ChannelSetting | None, Rendered]]] = {}
+        for item in ready:
+            lines.setdefault(f"{item[1]}:{sorted(item[0].recipient.items())}", []).append(item)
+
+        async def one_after_another(
+            line: list[tuple[Notice, str, ChannelSetting | None, Rendered]],
+        ) -> list[Attempt]:
+            return [await self._attempt(tenant_id, slug, *item) for item in line]
+
+        done = await asyncio.gather(*(one_after_another(line) for line in lines.values()))
+        attempts = [attempt for line in done for attempt in line]
+        return steps + (await self._record(tenant_id, attempts) if attempts else [])
 
     async def _attempt(
         self,
