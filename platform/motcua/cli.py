@@ -1,4 +1,4 @@
-"""The ``motcua`` command line: serve, worker, migrations, keys and tenants."""
+"""The ``motcua`` command line: serve, worker, migrations, keys, tenants and broadcasts."""
 
 from __future__ import annotations
 
@@ -185,6 +185,20 @@ def tenants_remove(args: argparse.Namespace, settings: Settings) -> int:
         return _run(remove(live, args.slug, args.force))
 
 
+def broadcasts_list(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.broadcasts.commands import list_broadcasts
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(list_broadcasts(live, args.tenant, args.status))
+
+
+def broadcasts_cancel(args: argparse.Namespace, settings: Settings) -> int:
+    from motcua.broadcasts.commands import cancel_broadcast
+
+    with backing_servers(settings, redis=False) as live:
+        return _run(cancel_broadcast(live, args.tenant, args.broadcast_id))
+
+
 def _replace(settings: Settings, **changes: Any) -> Settings:
     import msgspec
 
@@ -292,6 +306,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("slug")
     p.add_argument("--force", action="store_true", help="remove even without an export")
     p.set_defaults(run=tenants_remove)
+
+    broadcasts = commands.add_parser("broadcasts", help="a province's broadcasts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    p = broadcasts.add_parser("list", help="the newest 100, with their counts")
+    p.add_argument("--tenant", metavar="SLUG", required=True)
+    p.add_argument("--status", choices=["scheduled", "sending", "sent", "cancelled"])
+    p.set_defaults(run=broadcasts_list)
+    p = broadcasts.add_parser("cancel", help="stop a broadcast: its unsent notices are cancelled")
+    p.add_argument("--tenant", metavar="SLUG", required=True)
+    p.add_argument("broadcast_id")
+    p.set_defaults(run=broadcasts_cancel)
     return parser
 
 

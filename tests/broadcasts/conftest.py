@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from motcua.broadcasts.models import Subscription
 from motcua.broadcasts.service import SubscriptionService
 from motcua.worker import build_worker
+from tests.audit.test_cli_audit import motcua  # noqa: F401 - a fixture
 from tests.notices.conftest import office, quick_backoff  # noqa: F401 - shared fixtures
 
 # Bulk sends wait out quiet hours; the tests run at any hour.

@@ -15,6 +15,7 @@ from motcua.broadcasts.models import Broadcast
 from motcua.notices.delivery import Deliverer
 from motcua.notices.models import Notice
 from motcua.notices.vault import Vault
+from tests.audit.test_cli_audit import OPERATOR, province_rows
 from tests.broadcasts.conftest import NO_QUIET, wait_for
 
 FLAKY = {"flaky": {}, **NO_QUIET}
@@ -266,3 +267,29 @@ async def test_another_provinces_broadcast_is_invisible(client, office):
     # Their key on our address is refused outright.
     crossed = await client.get(f"{ours.base}/broadcasts", headers=theirs.admin)
     assert crossed.status_code == 403
+
+
+async def test_an_operator_lists_and_cancels_a_broadcast_from_the_command_line(
+    client, office, subscribers, motcua, db
+):
+    desk = await office(["flaky"], FLAKY)
+    await subscribers(desk.province, 3)
+    at = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=2)
+    sent = await broadcast(client, desk, send_at=at.replace(tzinfo=None).isoformat())
+    listed = motcua("broadcasts", "list", "--tenant", desk.province.slug)
+    assert listed.returncode == 0, listed.stderr
+    assert f"{sent['id']}  scheduled" in listed.stdout and f"{at:%d/%m/%Y %H:%M}" in listed.stdout
+
+    cancelled = motcua("broadcasts", "cancel", "--tenant", desk.province.slug, sent["id"])
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert f"{sent['id']}  cancelled" in cancelled.stdout
+    assert (await counts(client, desk, sent["id"]))["status"] == "cancelled"
+    [row] = [r for r in await province_rows(db, desk.province) if r.action == "broadcast.cancel"]
+    assert (row.subject, row.target, row.client) == (OPERATOR, f"broadcast:{sent['id']}", "cli")
+
+    again = motcua("broadcasts", "cancel", "--tenant", desk.province.slug, sent["id"])
+    assert again.returncode == 1 and "cancelled already" in again.stderr
+    wrong = motcua("broadcasts", "cancel", "--tenant", desk.province.slug, "not-an-id")
+    assert wrong.returncode == 1 and "not a broadcast id" in wrong.stderr
+    nowhere = motcua("broadcasts", "list", "--tenant", "no-such-province")
+    assert nowhere.returncode == 1 and nowhere.stdout == ""
