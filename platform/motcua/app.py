@@ -125,7 +125,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         )
         workers = []
         if with_worker:
-            from motcua.worker import LANES, build_worker
+            from motcua.notices.jobs import LANES
+            from motcua.worker import build_worker
 
             workers = [build_worker(settings, handle_signals=False, lane=lane) for lane in LANES]
         tasks = [asyncio.create_task(worker.async_run()) for worker in workers]

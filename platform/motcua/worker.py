@@ -17,6 +17,7 @@ from motcua.db import Database
 from motcua.dossiers import jobs as dossiers
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import (
+    LANES,
     apply_receipt_job,
     deliver_notice,
     deliver_turn,
@@ -30,9 +31,6 @@ from motcua.settings import Settings
 
 def heartbeat_key(queue_name: str) -> str:
     return f"{queue_name}:worker:heartbeat"
-
-
-LANES = ("dossier", "bulk")
 
 
 async def heartbeat(ctx: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import relay_notices
 from motcua.notices.models import Notice
 from motcua.notices.receipts import apply_receipt
+from motcua.notices.turns import take_turn
 from motcua.notices.vault import Vault
 from motcua.queue import redis_settings
 from motcua.worker import build_worker
@@ -158,6 +159,37 @@ async def test_notices_lost_by_the_queue_are_found_by_the_relay(office, db, sett
     [notice] = await desk.notices(code)
     assert notice["status"] == "sent"
     assert len(notice["attempts"]) == 1  # the dead worker's try left no attempt
+
+
+async def test_the_relay_leaves_a_provinces_line_to_its_turns(office, db, settings):
+    desk = await office(["console"], {"console": {}})
+    code = (await desk.intake())["code"]
+    [notice] = await desk.notices(code)
+    async with db.tenant_session(desk.province.id) as session:
+        # Waiting a minute in a long line: the line's turns will come, no job of its own.
+        await session.execute(
+            update(Notice).values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        await session.commit()
+    pool = await create_pool(
+        redis_settings(settings.redis_url), default_queue_name=settings.queue_name
+    )
+
+    async def relayed():
+        await relay_notices({"db": db, "redis": pool, "settings": settings})
+        return await pool.keys(f"arq:job:deliver:{notice['id']}:*")
+
+    try:
+        assert await relayed() == []
+        # A turn took it from the line and its worker died: now the relay queues it.
+        while (turn := await take_turn(pool, settings.queue_name)) is not None:
+            if turn[0] == str(desk.province.id):
+                break
+        assert turn is not None and turn[2] == [notice["id"]]
+        assert len(await relayed()) == 1
+    finally:
+        await pool.delete(settings.queue_name)
+        await pool.aclose()
 
 
 async def test_test_keys_send_to_the_simulator_with_receipts(office, worker, db):

@@ -6,10 +6,11 @@ import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
 from motcua.db import Database
@@ -17,7 +18,7 @@ from motcua.notices.channel import Receipt
 from motcua.notices.delivery import Deliverer, Next, sweep_condition
 from motcua.notices.models import Notice
 from motcua.notices.receipts import apply_receipt
-from motcua.notices.turns import give_back, take_turn
+from motcua.notices.turns import give_back, take_turn, waiting
 from motcua.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ async def enqueue_delivery(
         _defer_until=at,
         _queue_name=lane_queue(queue.default_queue_name, lane),
     )
+
+
+LANES: Final = ("dossier", "bulk")
 
 
 def lane_queue(queue_name: str, lane: str) -> str:
@@ -150,6 +154,10 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
     # A job lost with a dead worker keeps its id in Redis for a while: relay under a new one.
     relay = f":relay{int(now.timestamp()) // RELAY_EVERY}"
     for tenant_id, slug in tenants:
+        # A province with a line is being served by turns: its first attempts are in that
+        # line, not lost, and a job each would only double the work. The relay takes them
+        # up once the line is empty (or when Redis cannot say).
+        in_line = await _lanes_in_line(ctx, str(tenant_id), slug)
         async with db.tenant_session(tenant_id) as session:
             await session.execute(
                 update(Notice)
@@ -159,7 +167,11 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
             due = (
                 await session.execute(
                     select(Notice.id, Notice.attempts, Notice.lane)
-                    .where(Notice.status == "created", Notice.next_attempt_at <= now - RELAY_GRACE)
+                    .where(
+                        Notice.status == "created",
+                        Notice.next_attempt_at <= now - RELAY_GRACE,
+                        ~(Notice.lane.in_(in_line) & (Notice.attempts == 0)),
+                    )
                     .order_by(Notice.next_attempt_at)
                     .limit(RELAY_BATCH)
                 )
@@ -177,6 +189,18 @@ async def relay_notices(ctx: dict[str, Any]) -> int:
             )
             queued += 1
     return queued
+
+
+async def _lanes_in_line(ctx: dict[str, Any], tenant_id: str, slug: str) -> list[str]:
+    queue_name = ctx["settings"].queue_name
+    try:
+        return [
+            lane
+            for lane in LANES
+            if await waiting(ctx["redis"], lane_queue(queue_name, lane), tenant_id, slug)
+        ]
+    except RedisError:
+        return []
 
 
 _slugs: dict[uuid.UUID, str] = {}  # a province's slug never changes

@@ -83,6 +83,13 @@ async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, list[st
     return tenant_id, slug, notice_ids
 
 
+async def waiting(redis: ArqRedis, queue_name: str, tenant_id: str, slug: str) -> int:
+    """How many of a province's notices wait in its line of this lane (the outbox queues
+    them under the tenant alone, a broadcast with its slug too)."""
+    lengths: Any = [redis.llen(_line(queue_name, f"{tenant_id}/{s}")) for s in ("", slug)]
+    return sum([int(await length) for length in lengths])
+
+
 async def give_back(
     redis: ArqRedis, queue_name: str, tenant_id: str, slug: str, notice_ids: Sequence[str]
 ) -> None:
