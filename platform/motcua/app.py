@@ -111,7 +111,9 @@ def _provide_queue(state: State) -> ArqRedis:
     return queue
 
 
-def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
+def create_app(
+    settings: Settings, *, with_worker: bool = False, worker_grace: float = 0
+) -> Litestar:
     assert settings.database_url and settings.redis_url, "resolve addresses before create_app"
     db = Database.for_settings(settings)
     directory = TenantDirectory(db)
@@ -126,13 +128,16 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         workers = []
         if with_worker:
             from motcua.notices.jobs import LANES
-            from motcua.worker import build_worker
+            from motcua.worker import build_worker, finish_jobs
 
             workers = [build_worker(settings, handle_signals=False, lane=lane) for lane in LANES]
         tasks = [asyncio.create_task(worker.async_run()) for worker in workers]
         try:
             yield
         finally:
+            if workers:
+                # After the server's own grace for requests: the jobs in hand get theirs.
+                await finish_jobs(workers, worker_grace)
             for worker, task in zip(workers, tasks, strict=True):
                 await worker.close()
                 task.cancel()

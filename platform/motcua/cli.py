@@ -52,7 +52,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             from motcua.tenancy.commands import apply_packs
 
             _run(apply_packs(live, args.packs))
-        app = create_app(live, with_worker=args.with_worker)
+        app = create_app(live, with_worker=args.with_worker, worker_grace=args.grace)
         print(
             f"Một Cửa is serving on {live.base_url}  (API docs: {live.base_url}/schema)",
             file=sys.stderr,
@@ -222,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=20,
         metavar="SECONDS",
-        help="after SIGTERM, how long requests in flight may take to finish (default 20)",
+        help="after SIGTERM, how long requests in flight may take to finish, then (with "
+        "--with-worker) the jobs in hand (default 20)",
     )
     p.set_defaults(run=serve)
 

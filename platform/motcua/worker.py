@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,6 +119,16 @@ def build_worker(
         job_completion_wait=stop_grace,
         health_check_key=f"{lane_queue(settings.queue_name, lane)}:health-check",
     )
+
+
+async def finish_jobs(workers: Sequence[Worker], grace: float) -> None:
+    """No lane takes a new job; the jobs in hand get up to ``grace`` seconds to end. What
+    still runs then is cancelled by ``close()``: arq puts it back, the relay sends again."""
+    for worker in workers:
+        worker.allow_pick_jobs = False
+    in_hand = [task for worker in workers for task in worker.tasks.values() if not task.done()]
+    if in_hand and grace > 0:
+        await asyncio.wait(in_hand, timeout=grace)
 
 
 async def run_lanes(settings: Settings, *, grace: int = 0) -> None:

@@ -272,3 +272,41 @@ async def test_the_worker_takes_no_new_job_and_finishes_or_hands_back_its_own_on
     finally:
         await conn.close()
         await watch.close()
+
+
+async def test_serve_with_its_worker_lets_the_job_in_hand_finish_on_sigterm(
+    settings, database_url, desk, tmp_path
+):
+    """`make run`'s process: after the requests in flight, its worker's jobs get the grace."""
+    own, tenant_id, _ = desk
+    conn = await asyncpg.connect(database_url)
+    watch = await asyncpg.connect(database_url)
+    try:
+        notice = await _the_only_notice(conn, tenant_id)
+        lock = conn.transaction()
+        await lock.start()
+        await conn.execute("SELECT 1 FROM notices WHERE id = $1 FOR UPDATE", notice["id"])
+        env = _environment(settings, own.queue_name, MOTCUA_PORT=str(_free_port()))
+        with motcua("serve", "--with-worker", "--grace", "10", env=env, cwd=tmp_path) as server:
+
+            async def waiting_on_the_row() -> bool:
+                assert server.poll() is None, server.communicate()[1]
+                return (
+                    await watch.fetchval(
+                        """SELECT count(*) FROM pg_stat_activity
+                           WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+                    )
+                    > 0
+                )
+
+            await _until(waiting_on_the_row, timeout=30)
+            server.send_signal(signal.SIGTERM)
+            await asyncio.sleep(1.5)
+            assert server.poll() is None  # still finishing the delivery in hand
+            await lock.commit()
+            _, err = await asyncio.to_thread(server.communicate, timeout=30)
+            assert server.returncode == 0, err
+        assert (await _the_only_notice(conn, tenant_id))["status"] == "sent"
+    finally:
+        await conn.close()
+        await watch.close()

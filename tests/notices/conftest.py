@@ -12,7 +12,7 @@ from motcua.notices import delivery, jobs
 from motcua.notices.channel import discover
 from motcua.tenancy.onboarding import apply_pack
 from motcua.tenancy.packs import read_pack
-from motcua.worker import build_worker
+from motcua.worker import build_worker, finish_jobs
 from tests.conftest import FIXTURE_PACK
 
 # The test suite's own plugins, installed the way pip would: a distribution on the path.
@@ -40,12 +40,7 @@ async def worker(settings):
 
 async def stop(running, task, patience=10.0):
     """Stop a test's worker as a deployment does: no new job, then let those in hand end."""
-    running.allow_pick_jobs = False
-    deadline = asyncio.get_running_loop().time() + patience
-    while any(not t.done() for t in running.tasks.values()):
-        if asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.05)
+    await finish_jobs([running], patience)
     await running.close()
     task.cancel()
 
