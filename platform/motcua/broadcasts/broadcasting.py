@@ -32,6 +32,7 @@ from motcua.broadcasts.schemas import (
 )
 from motcua.broadcasts.service import SubscriptionService
 from motcua.db import current_tenant
+from motcua.db.deadlocks import retry_deadlocks
 from motcua.errors import Conflict, Invalid, NotFound
 from motcua.notices.channel import Address
 from motcua.notices.models import Notice
@@ -197,13 +198,21 @@ class BroadcastService:
         if row.status == "cancelled":
             raise Conflict("The broadcast is cancelled already.")
         now = datetime.now(UTC)
-        cancelled = await self.session.execute(
-            update(Notice)
-            .where(broadcast_notices(row.id), Notice.status == "created")
-            .values(status="cancelled", last_error="broadcast cancelled")
-            .returning(Notice.id)
-        )
-        if row.status == "sent" and not cancelled.all():
+
+        async def cancel_waiting() -> list[uuid.UUID]:
+            # A savepoint: the deliveries in flight lock some of these rows too; if this
+            # statement is a deadlock's victim, it runs again, the broadcast still locked.
+            async with self.session.begin_nested():
+                cancelled = await self.session.execute(
+                    update(Notice)
+                    .where(broadcast_notices(row.id), Notice.status == "created")
+                    .values(status="cancelled", last_error="broadcast cancelled")
+                    .returning(Notice.id)
+                )
+                return list(cancelled.scalars())
+
+        cancelled = await retry_deadlocks(cancel_waiting)
+        if row.status == "sent" and not cancelled:
             raise Conflict("The broadcast has been sent already: nothing is left to cancel.")
         row.status, row.cancelled_at = "cancelled", now
         await self.session.flush()

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.broadcasts.models import Broadcast
 from motcua.db import Database
+from motcua.db.deadlocks import retry_deadlocks
 from motcua.dossiers.models import Dossier
 from motcua.notices.channel import (
     Address,
@@ -92,6 +93,10 @@ class Attempt:
     milliseconds: int
 
 
+# A claimed notice ready to send: its channel, that channel's settings, the rendered text.
+Ready = tuple[Notice, str, ChannelSetting | None, Rendered]
+
+
 class _Zone:
     """The province's time zone, read once per batch and only if a limit needs it."""
 
@@ -141,12 +146,36 @@ class Deliverer:
         """Deliver a province's notices together: one transaction claims, checks and renders
         them all, the sends run side by side with no connection held, one transaction
         records them. What is not claimed (sent already, in flight, not due) is left out."""
-        ready: list[tuple[Notice, str, ChannelSetting | None, Rendered]] = []
+        # A deadlock with a broadcast's cancel rolls the claim back whole: it runs again.
+        steps, ready = await retry_deadlocks(lambda: self._prepare(tenant_id, notice_ids))
+        if not steps and not ready:
+            return []
+
+        # One citizen's messages go one after another, in the order they were written (the
+        # chat's answers in the order of the questions); different citizens' side by side.
+        lines: dict[str, list[Ready]] = {}
+        for item in ready:
+            lines.setdefault(f"{item[1]}:{sorted(item[0].recipient.items())}", []).append(item)
+
+        async def one_after_another(line: list[Ready]) -> list[Attempt]:
+            return [await self._attempt(tenant_id, slug, *item) for item in line]
+
+        done = await asyncio.gather(*(one_after_another(line) for line in lines.values()))
+        attempts = [attempt for line in done for attempt in line]
+        return steps + (await self._record(tenant_id, attempts) if attempts else [])
+
+    async def _prepare(
+        self, tenant_id: uuid.UUID, notice_ids: list[uuid.UUID]
+    ) -> tuple[list[Next], list[Ready]]:
+        """Claim, check and render in one transaction: what needs no send (cancelled, held
+        back), and what is ready to send. A try that is rolled back may have counted some
+        sends against the rate already: the rate errs on the side of waiting."""
+        ready: list[Ready] = []
         steps: list[Next] = []
         async with self.db.tenant_session(tenant_id) as session:
             notices = await self._claim(session, notice_ids)
             if not notices:
-                return []
+                return [], []
             unwanted = await self._no_longer_wanted(session, notices)
             settings = {s.channel: s for s in (await session.scalars(select(ChannelSetting)))}
             zone = _Zone(session)
@@ -169,21 +198,7 @@ class Deliverer:
                 rendered = await self._render(session, notice, channel, templates)
                 ready.append((notice, channel, setting, rendered))
             await session.commit()  # the connection goes back to the pool before the sends
-
-        # One citizen's messages go one after another, in the order they were written (the
-        # chat's answers in the order of the questions); different citizens' side by side.
-        lines: dict[str, list[tuple[Notice, str, ChannelSetting | None, Rendered]]] = {}
-        for item in ready:
-            lines.setdefault(f"{item[1]}:{sorted(item[0].recipient.items())}", []).append(item)
-
-        async def one_after_another(
-            line: list[tuple[Notice, str, ChannelSetting | None, Rendered]],
-        ) -> list[Attempt]:
-            return [await self._attempt(tenant_id, slug, *item) for item in line]
-
-        done = await asyncio.gather(*(one_after_another(line) for line in lines.values()))
-        attempts = [attempt for line in done for attempt in line]
-        return steps + (await self._record(tenant_id, attempts) if attempts else [])
+        return steps, ready
 
     async def _attempt(
         self,
@@ -377,7 +392,11 @@ class Deliverer:
             ) from None
 
     async def _record(self, tenant_id: uuid.UUID, attempts: list[Attempt]) -> list[Next]:
-        """Every attempt of a batch, in one short transaction; then what each notice needs."""
+        """Every attempt of a batch, in one short transaction; then what each notice needs.
+        The sends have happened: a deadlock (with a broadcast's cancel) must not lose them."""
+        return await retry_deadlocks(lambda: self._record_once(tenant_id, attempts))
+
+    async def _record_once(self, tenant_id: uuid.UUID, attempts: list[Attempt]) -> list[Next]:
         now = datetime.now(UTC)
         async with self.db.tenant_session(tenant_id) as session:
             rows = {
