@@ -126,9 +126,13 @@ async def finish_jobs(workers: Sequence[Worker], grace: float) -> None:
     still runs then is cancelled by ``close()``: arq puts it back, the relay sends again."""
     for worker in workers:
         worker.allow_pick_jobs = False
-    in_hand = [task for worker in workers for task in worker.tasks.values() if not task.done()]
-    if in_hand and grace > 0:
-        await asyncio.wait(in_hand, timeout=grace)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    # Read again after each wait: a job being started as the lanes stopped is in hand too.
+    while (left := deadline - loop.time()) > 0 and (
+        in_hand := [task for worker in workers for task in worker.tasks.values() if not task.done()]
+    ):
+        await asyncio.wait(in_hand, timeout=left)
 
 
 async def run_lanes(settings: Settings, *, grace: int = 0) -> None:
