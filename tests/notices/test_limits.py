@@ -90,7 +90,8 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
             async with db.tenant_session(province.id) as session:
                 setting = ChannelSetting(channel="sms", settings=raw, per_second=None)
                 notice = Notice(lane="dossier", test=False, kind="received")
-                if await deliverer._held_back(session, notice, setting, _Zone(session)) is not None:
+                zone = _Zone(session)
+                if await deliverer._held_back(session, notice, setting, zone, {}) is not None:
                     held[n % 3] += 1
     # Within one second: the two sharing provinces got the account's ceiling between them.
     assert held[0] + held[1] == ceiling

@@ -179,6 +179,7 @@ class Deliverer:
             unwanted = await self._no_longer_wanted(session, notices)
             settings = {s.channel: s for s in (await session.scalars(select(ChannelSetting)))}
             zone = _Zone(session)
+            accounts: dict[str, str] = {}  # per channel, resolved once per batch
             templates: dict[tuple[str, str], Template] = {}
             for notice in notices:
                 if notice.id in unwanted:
@@ -188,7 +189,7 @@ class Deliverer:
                     continue
                 channel = notice.channel or ""
                 setting = settings.get(channel)
-                later = await self._held_back(session, notice, setting, zone)
+                later = await self._held_back(session, notice, setting, zone, accounts)
                 if later is not None:
                     notice.status, notice.next_attempt_at = "created", later
                     notice.attempts -= 1  # not an attempt: nothing was sent
@@ -219,8 +220,10 @@ class Deliverer:
         return Attempt(notice, channel, sent, outcome, failure, elapsed)
 
     async def _claim(self, session: AsyncSession, notice_ids: list[uuid.UUID]) -> list[Notice]:
+        """The notices still to send, now `sending`, in the order asked: one statement, its
+        RETURNING loading them (whatever this session held of them is replaced)."""
         now = datetime.now(UTC)
-        claimed = await session.execute(
+        rows = await session.scalars(
             update(Notice)
             .where(
                 Notice.id.in_(notice_ids),
@@ -233,19 +236,20 @@ class Deliverer:
                 attempts=Notice.attempts + 1,
                 channel_attempts=Notice.channel_attempts + 1,
             )
-            .returning(Notice.id)
+            .returning(Notice),
+            execution_options={"populate_existing": True, "synchronize_session": False},
         )
-        ids = list(claimed.scalars())
-        if not ids:
-            return []  # sent, in flight elsewhere, not due, or never existed
-        rows = await session.scalars(
-            select(Notice).where(Notice.id.in_(ids)).execution_options(populate_existing=True)
-        )
+        # Nothing claimed: sent already, in flight elsewhere, not due, or never existed.
         order = {notice_id: n for n, notice_id in enumerate(notice_ids)}
-        return sorted(rows, key=lambda notice: order[notice.id])
+        return sorted(rows.all(), key=lambda notice: order[notice.id])
 
     async def _held_back(
-        self, session: AsyncSession, notice: Notice, setting: ChannelSetting | None, zone: _Zone
+        self,
+        session: AsyncSession,
+        notice: Notice,
+        setting: ChannelSetting | None,
+        zone: _Zone,
+        accounts: dict[str, str],
     ) -> datetime | None:
         """When a send must wait: quiet hours (bulk only), the daily cap, the rate."""
         if setting is None or notice.test:
@@ -268,7 +272,9 @@ class Deliverer:
         per_second = setting.per_second or (plugin.capabilities.rate_per_second if plugin else 10.0)
         scope = f"{tenant_id}:{setting.channel}"
         wait = await wait_for_rate(self.redis, scope, per_second, now)
-        account = self._account(plugin, setting)
+        if setting.channel not in accounts:
+            accounts[setting.channel] = self._account(plugin, setting)
+        account = accounts[setting.channel]
         if account and wait <= 0:
             # The province's rate is what it declares its contract allows; provinces on one
             # account share it (counted together, each against the rate it declared).
