@@ -26,6 +26,7 @@ async def test_staff_and_provider_changes_by_an_admin_are_audited(client, onboar
     staff_id = created.json()["id"]
     await client.post(f"{base}/staff/{staff_id}/invitation", headers=admin)
     await client.delete(f"{base}/staff/{staff_id}", headers=admin)
+    await client.post(f"{base}/staff/{staff_id}/reactivate", headers=admin)
     put = await client.put(
         f"{base}/auth/provider",
         headers=admin,
@@ -37,9 +38,10 @@ async def test_staff_and_provider_changes_by_an_admin_are_audited(client, onboar
 
     rows = await audit_rows(client, base, admin)
     actions = [(action, target) for action, target, _, _ in rows]
-    assert actions[:5] == [
+    assert actions[:6] == [
         ("auth.provider.delete", "provider"),
         ("auth.provider.put", "provider"),
+        ("staff.reactivate", f"staff:{staff_id}"),
         ("staff.deactivate", f"staff:{staff_id}"),
         ("staff.invite", f"staff:{staff_id}"),
         ("staff.add", f"staff:{staff_id}"),

@@ -89,6 +89,29 @@ async def test_a_refresh_takes_the_new_role_and_agency_of_the_staff_record(
     assert write.status_code == 403
 
 
+async def test_a_reactivated_staff_member_signs_in_again_but_old_sessions_stay_ended(
+    client, onboard, make_key
+):
+    _, base, admin, email, staff_id = await signed_in_staff(client, onboard, make_key)
+    before = (await sign_in(client, base, email)).json()
+    assert (await client.delete(f"{base}/staff/{staff_id}", headers=admin)).status_code == 200
+    officer = {"Authorization": f"Bearer {before['access_token']}"}
+    refused = await client.post(f"{base}/staff/{staff_id}/reactivate", headers=officer)
+    assert refused.status_code in (401, 403)  # not theirs to do
+
+    back = await client.post(f"{base}/staff/{staff_id}/reactivate", headers=admin)
+    assert back.status_code == 200 and back.json()["active"] is True
+    again = await sign_in(client, base, email)
+    assert again.status_code == 200
+    assert (await client.get(f"{base}/auth/me", headers=bearer(again.json()))).status_code == 200
+    assert (await client.get(f"{base}/auth/me", headers=bearer(before))).status_code == 401
+    twice = await client.post(f"{base}/staff/{staff_id}/reactivate", headers=admin)
+    assert twice.status_code == 409
+    assert twice.headers["content-type"].startswith("application/problem+json")
+    unknown = await client.post(f"{base}/staff/{uuid.uuid4()}/reactivate", headers=admin)
+    assert unknown.status_code == 404
+
+
 async def test_an_account_deactivated_behind_the_sessions_back_cannot_refresh(
     client, onboard, make_key, db
 ):

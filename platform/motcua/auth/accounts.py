@@ -120,6 +120,16 @@ class StaffService:
         await sessions.end_all(principal_of(staff), "staff deactivated")
         return staff
 
+    async def reactivate(self, staff_id: uuid.UUID) -> Staff:
+        """Sign-ins again, with a clean count of failures; the sessions that deactivation
+        ended stay ended."""
+        staff = await self.get(staff_id)
+        if staff.active:
+            raise Conflict("This staff member is active already.")
+        staff.active, staff.failed_attempts, staff.locked_until = True, 0, None
+        await self.session.flush()
+        return staff
+
     async def change_role(self, staff_id: uuid.UUID, role: Role, agency_code: str | None) -> Staff:
         """A new role and agency; open sessions take them at their next refresh."""
         if role not in STAFF_ROLES:

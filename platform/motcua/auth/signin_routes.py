@@ -487,6 +487,17 @@ class StaffAdmin(Controller):
         sessions = SessionService(session, signer_for(settings), queue, settings)
         return _staff_out(await staff.deactivate(staff_id, sessions))
 
+    @post(
+        "/staff/{staff_id:uuid}/reactivate",
+        summary="Let a deactivated staff member sign in again",
+        status_code=200,
+        opt=audited("staff.reactivate", "staff:{staff_id}"),
+    )
+    async def reactivate(
+        self, staff_id: FromPath[uuid.UUID], staff: NamedDependency[StaffService]
+    ) -> StaffOut:
+        return _staff_out(await staff.reactivate(staff_id))
+
     @put(
         "/staff/{staff_id:uuid}/role",
         summary="Change a staff member's role and agency (open sessions: at their next refresh)",
