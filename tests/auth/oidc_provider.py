@@ -218,8 +218,14 @@ class OidcProvider:
         self.clients = {client_id: Client(client_id, client_secret)}
         self.client_id, self.client_secret = client_id, client_secret
         self.codes: dict[str, Code] = {}
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True)
-        self.forger = RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True)
+        # A provider of a later test may get this one's port, hence its issuer: the platform
+        # must not find its own cached key under the same kid.
+        self._kids = f"{secrets.token_hex(4)}-"
+        self.generation = 1
+        kid = f"{self._kids}{self.generation}"
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
+        # Another key under the same kid: a forged token the platform's cache cannot tell.
+        self.forger = RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
         self.user: dict[str, Any] = {"sub": "u-1", "name": "Lê Văn An", "email": "an@tinh.vn"}
         self.forge_next = self.expire_next = False
         self.wrong_audience: str | None = None
@@ -235,7 +241,8 @@ class OidcProvider:
 
     def rotate(self) -> None:
         """A new signing key, published under a new kid; the old one is dropped."""
-        kid = f"k{int(self.key.kid[1:]) + 1}"
+        self.generation += 1
+        kid = f"{self._kids}{self.generation}"
         self.key = RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
 
     def _app(self) -> Litestar:
