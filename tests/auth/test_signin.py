@@ -87,6 +87,27 @@ async def test_a_rotated_provider_key_is_fetched_again(client, provider, provinc
     assert provider.jwks_fetches == fetched + 1
 
 
+async def test_a_key_replaced_under_its_kid_is_fetched_again_at_most_once_a_minute(
+    client, provider, province, monkeypatch
+):
+    from joserfc.jwk import RSAKey
+
+    from motcua.auth import oidc
+
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
+    provider.key = RSAKey.generate_key(2048, parameters={"kid": provider.key.kid}, private=True)
+    fetched = provider.jwks_fetches
+    # Within the minute of the last read: refused, the provider not asked (a forged token
+    # looks the same).
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 401
+    assert provider.jwks_fetches == fetched
+    monkeypatch.setattr(oidc, "REFETCH_AFTER", 0.0)  # the minute has passed
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
+    assert provider.jwks_fetches == fetched + 1
+
+
 async def test_nobody_gets_in_without_a_mapped_role(client, provider, province):
     _, base, _ = province
     provider.user = {**provider.user, "roles": ["someone"]}

@@ -20,13 +20,16 @@ import httpx
 from arq.connections import ArqRedis
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 from joserfc import jws, jwt
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet
 
 from motcua.errors import BadRequest, Invalid, Unauthorized, Unavailable
 
 STATE_SECONDS = 600  # time a person has at the provider's sign-in page
 DISCOVERY_SECONDS = 3600
+# A bad signature under a kid we know may be a key replaced under that kid: the keys are
+# read again, at most this often per issuer (a stream of forged tokens looks the same).
+REFETCH_AFTER = 60.0
 LEEWAY = 60  # clock difference tolerated on exp and iat
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 ENV_REFERENCE = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
@@ -80,6 +83,7 @@ class Pending:
 # Shared by every client in the process: providers' documents and keys change rarely.
 _METADATA: dict[str, tuple[dict[str, Any], float]] = {}
 _KEYS: dict[str, KeySet] = {}
+_FETCHED: dict[str, float] = {}  # when each issuer's keys were last read
 
 
 class OidcClient:
@@ -117,14 +121,15 @@ class OidcClient:
             raise Unavailable(f"The identity provider cannot be reached ({exc}).") from None
         return found
 
-    async def _key_set(self, issuer: str, kid: str | None) -> KeySet:
+    async def _key_set(self, issuer: str, kid: str | None, *, again: bool = False) -> KeySet:
         keys = self._keys.get(issuer)
         known = keys is not None and (kid is None or any(k.kid == kid for k in keys.keys))
-        if keys is None or not known:
+        if keys is None or not known or again:
             document = await self.metadata(issuer)
             published: Any = await self._get_json(document["jwks_uri"])
             keys = KeySet.import_key_set(published)
             self._keys[issuer] = keys
+            _FETCHED[issuer] = time.monotonic()
         return keys
 
     # -- the flow ------------------------------------------------------------------------
@@ -209,7 +214,13 @@ class OidcClient:
         try:
             header = jws.extract_compact(id_token.encode()).protected
             keys = await self._key_set(config.issuer, header.get("kid"))
-            token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+            try:
+                token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+            except BadSignatureError:
+                if time.monotonic() - _FETCHED.get(config.issuer, 0.0) < REFETCH_AFTER:
+                    raise
+                keys = await self._key_set(config.issuer, header.get("kid"), again=True)
+                token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
             jwt.JWTClaimsRegistry(
                 leeway=LEEWAY,
                 iss={"essential": True, "value": config.issuer},
