@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_pack import make_pack
 from services import REDIS, fresh_database
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.db import Database
 from motcua.notices.channel import Address
@@ -103,19 +104,25 @@ async def onboard(url: str, esms: EsmsStandIn, tmp: Path) -> uuid.UUID:
     return uuid.UUID(str(tenant))
 
 
+async def receipt_for_a_new_citizen(session: AsyncSession) -> Notice:
+    """One notice through the outbox, to a phone of its own."""
+    [notice] = await write_notices(
+        session,
+        kind="received",
+        to=Address(phone=f"+8491{next(PHONES):07d}"),
+        values=VALUES,
+        dossier_code=None,
+        test=False,
+    )
+    return notice
+
+
 async def write(db: Database, tenant: uuid.UUID, queue, *, enqueue: bool) -> tuple[str, float]:
     """One notice through the outbox; answer its id and its commit time."""
     async with db.tenant_session(tenant) as session:
         if enqueue:
             session.info["queue"] = queue
-        [notice] = await write_notices(
-            session,
-            kind="received",
-            to=Address(phone=f"+8491{next(PHONES):07d}"),
-            values=VALUES,
-            dossier_code=None,
-            test=False,
-        )
+        notice = await receipt_for_a_new_citizen(session)
         await session.commit()
         committed = time.perf_counter()
         for after in session.info.pop("after_commit", []):
@@ -156,19 +163,9 @@ async def throughput(db, tenant, queue, esms, backlog: int) -> float:
     # Written in one transaction, then queued at once as the outbox queues them (the
     # province's line and its turns): the relay cannot pick any up half-way.
     async with db.tenant_session(tenant) as session:
-        notices = [
-            await write_notices(
-                session,
-                kind="received",
-                to=Address(phone=f"+8491{next(PHONES):07d}"),
-                values=VALUES,
-                dossier_code=None,
-                test=False,
-            )
-            for _ in range(backlog)
-        ]
+        notices = [await receipt_for_a_new_citizen(session) for _ in range(backlog)]
         await session.commit()
-    ids = {str(notice.id) for [notice] in notices}
+    ids = {str(notice.id) for notice in notices}
     await queue_in_turn(queue, queue.default_queue_name, str(tenant), "tinh-bench", list(ids))
     started, seen = time.perf_counter(), 0
     deadline = started + 300

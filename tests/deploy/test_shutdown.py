@@ -179,6 +179,17 @@ async def _the_only_notice(conn: asyncpg.Connection, tenant_id) -> asyncpg.Recor
     return row
 
 
+async def _waiting_on_a_row(process: subprocess.Popen[str], watch: asyncpg.Connection) -> bool:
+    """Whether the process (alive) waits on a row lock. `watch` is another connection than
+    the lock's: inside the lock's transaction the view would not change."""
+    assert process.poll() is None, process.communicate()[1]
+    waiting = await watch.fetchval(
+        """SELECT count(*) FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+    )
+    return waiting > 0
+
+
 async def _until(check, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
@@ -206,19 +217,7 @@ async def test_the_worker_takes_no_new_job_and_finishes_or_hands_back_its_own_on
         env = _environment(settings, own.queue_name)
         args = ("worker", "--grace", grace, "--health-file", str(alive))
         with motcua(*args, env=env, cwd=tmp_path) as worker:
-
-            async def waiting_on_the_row() -> bool:
-                assert worker.poll() is None, worker.communicate()[1]
-                # Another connection: inside the lock's transaction the view would not change.
-                return (
-                    await watch.fetchval(
-                        """SELECT count(*) FROM pg_stat_activity
-                           WHERE datname = current_database() AND wait_event_type = 'Lock'"""
-                    )
-                    > 0
-                )
-
-            await _until(waiting_on_the_row)
+            await _until(lambda: _waiting_on_a_row(worker, watch))
             # What the pod's liveness probe runs.
             probe = await asyncio.to_thread(
                 subprocess.run,
@@ -288,18 +287,7 @@ async def test_serve_with_its_worker_lets_the_job_in_hand_finish_on_sigterm(
         await conn.execute("SELECT 1 FROM notices WHERE id = $1 FOR UPDATE", notice["id"])
         env = _environment(settings, own.queue_name, MOTCUA_PORT=str(_free_port()))
         with motcua("serve", "--with-worker", "--grace", "10", env=env, cwd=tmp_path) as server:
-
-            async def waiting_on_the_row() -> bool:
-                assert server.poll() is None, server.communicate()[1]
-                return (
-                    await watch.fetchval(
-                        """SELECT count(*) FROM pg_stat_activity
-                           WHERE datname = current_database() AND wait_event_type = 'Lock'"""
-                    )
-                    > 0
-                )
-
-            await _until(waiting_on_the_row, timeout=30)
+            await _until(lambda: _waiting_on_a_row(server, watch), timeout=30)
             server.send_signal(signal.SIGTERM)
             await asyncio.sleep(1.5)
             assert server.poll() is None  # still finishing the delivery in hand

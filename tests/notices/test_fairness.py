@@ -49,11 +49,13 @@ async def _flood(db, tenant_id, how_many):
             status="created",
             plan=["console"],
             channel="console",
-            recipient={"phone": "+84900000000"},  # the simulator's "delivered"
+            # A citizen each, as in a real flood (one citizen's notices go one after
+            # another); the simulator sends and delivers any such phone.
+            recipient={"phone": f"+8491{n:07d}"},
             values={"province": "Tỉnh thử", "reply": "Tin nhắn thử"},
             test=True,
         )
-        for _ in range(how_many)
+        for n in range(how_many)
     ]
     async with db.tenant_session(tenant_id) as session:
         session.add_all(notices)

@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import msgspec
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,21 +30,21 @@ CODE_TRIES: Final = 5
 CHAT_FIELD: Final = {"zalo": "zalo_user_id"}
 # The notices the chat itself writes: its answers, officers' replies, offers, codes.
 CHAT_KINDS: Final = ("chat", "reply", "rating_offer", "phone_code")
+# Which field of an Address a channel's sender id is (the portal: the province's own system).
+SENDER_FIELD: Final = {
+    "zalo": "zalo_user_id",
+    "sms": "phone",
+    "email": "email",
+    "webhook": "portal_user_id",
+}
+# Sender ids that exist only in the chat (a phone or an email is also the dossier's).
+CHAT_ONLY_FIELDS: Final = frozenset({"zalo_user_id", "portal_user_id"})
 
 
 def address_of(channel: str, sender: str) -> Address:
     """Where a reply reaches a citizen on the channel they wrote from."""
-    match channel:
-        case "zalo":
-            return Address(zalo_user_id=sender)
-        case "sms":
-            return Address(phone=sender)
-        case "email":
-            return Address(email=sender)
-        case "webhook":
-            return Address(portal_user_id=sender)  # the province's own system routes it
-        case _:
-            return Address()
+    field = SENDER_FIELD.get(channel)
+    return Address(**{field: sender}) if field else Address()
 
 
 async def citizen_for(
@@ -237,10 +236,9 @@ async def erase(session: AsyncSession, citizen: ChatCitizen) -> None:
             ReceivedEvent.channel == citizen.channel, ReceivedEvent.sender == citizen.sender
         )
     )
-    address = address_of(citizen.channel, citizen.sender)
-    field, value = next(((k, v) for k, v in msgspec.structs.asdict(address).items() if v), ("", ""))
+    field, sender = SENDER_FIELD.get(citizen.channel), citizen.sender
     if field:
-        to_them = and_(Notice.kind.in_(CHAT_KINDS), Notice.recipient[field].astext == value)
+        to_them = and_(Notice.kind.in_(CHAT_KINDS), Notice.recipient[field].astext == sender)
         await session.execute(
             update(Notice).where(to_them, Notice.status.in_(GONE)).values(values={}, recipient={})
         )
@@ -250,14 +248,14 @@ async def erase(session: AsyncSession, citizen: ChatCitizen) -> None:
         )
         await session.execute(
             delete(Subscription).where(
-                Subscription.recipient[field].astext == value, Subscription.source == "chat"
+                Subscription.recipient[field].astext == sender, Subscription.source == "chat"
             )
         )
-    if field in CHAT_FIELD.values() or field == "portal_user_id":
+    if field in CHAT_ONLY_FIELDS:
         # Dossier notices still on their way go by the phone instead (Zalo's ZNS, SMS).
         await session.execute(
             update(Notice)
-            .where(Notice.kind.not_in(CHAT_KINDS), Notice.recipient[field].astext == value)
+            .where(Notice.kind.not_in(CHAT_KINDS), Notice.recipient[field].astext == sender)
             .values(recipient=Notice.recipient.op("-")(field))
         )
     await session.delete(citizen)  # threads and their messages go with it (cascade)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.conversations import identity
 from motcua.conversations.inbound import enqueue_handling
-from motcua.conversations.models import ReceivedEvent
+from motcua.conversations.models import ChatCitizen, ReceivedEvent
 from motcua.conversations.service import ConversationService
 from motcua.db import Database
 from motcua.dossiers.service import Links
@@ -53,7 +53,7 @@ async def handle_inbound_event(
             return "skipped"  # handled already (with an earlier one of its sender's), or erased
         # One sender's events one after another, in the order they arrived, whichever job
         # gets the citizen's lock first: a later message never overtakes an earlier one.
-        await identity.citizen_for(session, channel, sender)
+        citizen = await identity.citizen_for(session, channel, sender)
         waiting = (
             await session.scalars(
                 select(ReceivedEvent)
@@ -71,7 +71,7 @@ async def handle_inbound_event(
             return "skipped"
         conversation = ConversationService(session, tenant, links)
         for event in waiting:
-            if not await _handle(session, conversation, event):
+            if not await _handle(session, conversation, event, citizen):
                 break  # erased, with the rest of their events
         await session.commit()
         for after_commit in session.info.pop("after_commit", []):
@@ -80,12 +80,15 @@ async def handle_inbound_event(
 
 
 async def _handle(
-    session: AsyncSession, conversation: ConversationService, event: ReceivedEvent
+    session: AsyncSession,
+    conversation: ConversationService,
+    event: ReceivedEvent,
+    citizen: ChatCitizen,
 ) -> bool:
     """One event, in its own savepoint; False when it erased the citizen."""
     try:
         async with session.begin_nested():
-            outcome = await conversation.handle(event)
+            outcome = await conversation.handle(event, citizen)
     except Exception as exc:
         # Kept, marked and logged: a bug must not make the worker retry it forever.
         log.exception("inbound event could not be handled", extra={"channel": event.channel})

@@ -57,9 +57,9 @@ class ConversationService:
         self.dossiers = DossierService(session, tenant, links)
         self.threads = ThreadService(session, tenant)
 
-    async def handle(self, event: ReceivedEvent) -> Outcome:
+    async def handle(self, event: ReceivedEvent, citizen: ChatCitizen) -> Outcome:
+        """One event of `citizen`, whom the caller holds locked (identity.citizen_for)."""
         at = event.created_at or datetime.now(UTC)
-        citizen = await identity.citizen_for(self.session, event.channel, event.sender)
         citizen.last_seen_at = at
         name = str(event.details.get("name") or "")
         if name:

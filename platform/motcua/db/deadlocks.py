@@ -24,11 +24,11 @@ def deadlocked(exc: DBAPIError) -> bool:
 async def retry_deadlocks(work: Callable[[], Awaitable[T]], tries: int = TRIES) -> T:
     """Run `work` (a whole transaction, or a savepoint's) again when PostgreSQL chose it as
     a deadlock's victim; any other error, or the last try's, goes up."""
-    for attempt in range(1, tries + 1):
+    for attempt in range(1, tries):
         try:
             return await work()
         except DBAPIError as exc:
-            if attempt == tries or not deadlocked(exc):
+            if not deadlocked(exc):
                 raise
             await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter
-    raise AssertionError("unreachable")
+    return await work()  # the last try: whatever it raises goes up

@@ -153,9 +153,10 @@ class Deliverer:
 
         # One citizen's messages go one after another, in the order they were written (the
         # chat's answers in the order of the questions); different citizens' side by side.
-        lines: dict[str, list[Ready]] = {}
+        lines: dict[tuple[str, tuple[tuple[str, Any], ...]], list[Ready]] = {}
         for item in ready:
-            lines.setdefault(f"{item[1]}:{sorted(item[0].recipient.items())}", []).append(item)
+            notice, channel = item[0], item[1]
+            lines.setdefault((channel, tuple(sorted(notice.recipient.items()))), []).append(item)
 
         async def one_after_another(line: list[Ready]) -> list[Attempt]:
             return [await self._attempt(tenant_id, slug, *item) for item in line]
@@ -316,19 +317,16 @@ class Deliverer:
             }
         broadcasts = {b for n in notices if (b := n.values.get("broadcast_id"))}
         if broadcasts:
-            cancelled = set(
-                await session.scalars(
+            cancelled = {
+                str(b)
+                for b in await session.scalars(
                     select(Broadcast.id).where(
                         Broadcast.id.in_([uuid.UUID(b) for b in broadcasts]),
                         Broadcast.status == "cancelled",
                     )
                 )
-            )
-            unwanted |= {
-                n.id
-                for n in notices
-                if (b := n.values.get("broadcast_id")) and uuid.UUID(b) in cancelled
             }
+            unwanted |= {n.id for n in notices if n.values.get("broadcast_id") in cancelled}
         return unwanted
 
     async def _render(
