@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import statistics
@@ -32,10 +33,12 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import msgspec
+import psutil
 from cryptography.fernet import Fernet
 
 from motcua_channel_sms.standin import EsmsStandIn
@@ -159,13 +162,39 @@ async def latency(db, tenant, queue, esms, rate: float, seconds: float) -> list[
     return sorted(received[n] - committed[n] for n in committed if n in received)
 
 
-async def throughput(db, tenant, queue, esms, backlog: int) -> float:
+@dataclass(frozen=True)
+class Throughput:
+    rate: float  # notices a second
+    worker_ms: float  # the worker's CPU time per notice
+    bench: float  # CPU of this process (the stand-in, the watcher), in shares of one core
+    redis: float  # CPU of Redis, in cores
+    machine: float  # CPU of the whole machine, in cores
+
+
+def cpu_of(name: str) -> float:
+    """CPU seconds so far of the processes called `name`."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == name:
+            with contextlib.suppress(psutil.Error):
+                total += sum(process.cpu_times()[:2])
+    return total
+
+
+def busy() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+async def throughput(db, tenant, queue, esms, backlog: int, worker: psutil.Process) -> Throughput:
     # Written in one transaction, then queued at once as the outbox queues them (the
     # province's line and its turns): the relay cannot pick any up half-way.
     async with db.tenant_session(tenant) as session:
         notices = [await receipt_for_a_new_citizen(session) for _ in range(backlog)]
         await session.commit()
     ids = {str(notice.id) for notice in notices}
+    worker_cpu, own, machine = sum(worker.cpu_times()[:2]), time.process_time(), busy()
+    redis = cpu_of("redis-server")
     await queue_in_turn(queue, queue.default_queue_name, str(tenant), "tinh-bench", list(ids))
     started, seen = time.perf_counter(), 0
     deadline = started + 300
@@ -178,7 +207,14 @@ async def throughput(db, tenant, queue, esms, backlog: int) -> float:
         await asyncio.sleep(0.01)
         done += delivered()
         seen = len(esms.received)
-    return done / (time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    return Throughput(
+        rate=done / wall,
+        worker_ms=(sum(worker.cpu_times()[:2]) - worker_cpu) / max(done, 1) * 1000,
+        bench=(time.process_time() - own) / wall,
+        redis=(cpu_of("redis-server") - redis) / wall,
+        machine=(busy() - machine) / wall,
+    )
 
 
 async def ceiling(esms: EsmsStandIn, seconds: float = 5.0) -> float:
@@ -217,7 +253,9 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
 
-async def measure(url: str, args: argparse.Namespace, tmp: Path) -> tuple[list, float, float]:
+async def measure(
+    url: str, args: argparse.Namespace, tmp: Path
+) -> tuple[list[float], Throughput, float]:
     async with EsmsStandIn(brandnames=["UBND TT"]) as esms:
         tenant = await onboard(url, esms, tmp)
         queue_name = f"motcua:bench:{uuid.uuid4().hex[:6]}"
@@ -236,7 +274,9 @@ async def measure(url: str, args: argparse.Namespace, tmp: Path) -> tuple[list, 
             lat = await latency(db, tenant, queue, esms, args.rate, args.seconds)
             if len(lat) < int(args.rate * args.seconds):
                 print(f"not all delivered in time; notices by status: {await statuses(db, tenant)}")
-            rate = await throughput(db, tenant, queue, esms, args.backlog)
+            rate = await throughput(
+                db, tenant, queue, esms, args.backlog, psutil.Process(worker.pid)
+            )
             top = await ceiling(esms)
         finally:
             worker.terminate()
@@ -262,8 +302,15 @@ def main() -> None:
         "(target p95 < 1000 ms)"
     )
     print(
-        f"sustained delivery, one worker process, backlog {args.backlog}: {rate:7.0f} "
+        f"sustained delivery, one worker process, backlog {args.backlog}: {rate.rate:7.0f} "
         "notices/s   (target 1,000/s)"
+    )
+    worker = rate.worker_ms * rate.rate / 1000
+    rest = rate.machine - worker - rate.redis - rate.bench
+    print(
+        f"   CPU meanwhile, in cores: the machine {rate.machine:.2f} of 2; the worker "
+        f"{worker:.2f} ({rate.worker_ms:.2f} ms a notice), Redis {rate.redis:.2f}, this "
+        f"process (the stand-in) {rate.bench:.2f}, PostgreSQL and the rest {rest:.2f}"
     )
     print(f"the stand-in's own ceiling, 100 clients straight to it: {top:7.0f} requests/s")
 

@@ -86,6 +86,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:  # the liveness probe: no servers needed, only the file's age
         return probes.check(Path(args.health_file), args.max_age)
 
+    import uvloop
+
     from motcua.logs import configure_logging
     from motcua.worker import run_lanes
 
@@ -100,7 +102,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging(settings.log_level)
     with backing_servers(settings, redis=True) as live, contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(work(live))
+        # uvloop, as uvicorn serves the API: the event loop is much of a send's cost.
+        uvloop.run(work(live))
     return 0
 
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from arq import cron, func
 from arq.worker import Worker
 
@@ -16,6 +15,7 @@ from motcua.broadcasts import jobs as broadcasts
 from motcua.conversations import jobs as conversations
 from motcua.db import Database
 from motcua.dossiers import jobs as dossiers
+from motcua.notices.connections import ProviderConnections
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import (
     LANES,
@@ -57,22 +57,18 @@ def build_worker(
         # would send a held-back bulk notice to "…:bulk:bulk", where nobody listens.
         ctx["redis"].default_queue_name = settings.queue_name
         ctx["db"] = Database.for_settings(settings)
-        ctx["http"] = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=5.0),
-            # httpx slows down sharply with many connections in one pool: few, kept alive.
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
-        )
+        ctx["connections"] = ProviderConnections()
         ctx["deliverer"] = Deliverer(
             ctx["db"],
-            ctx["http"],
+            ctx["connections"],
             Vault.for_settings(settings),
             receipt_base=f"{settings.base_url}/t",
             redis=ctx["redis"],
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        if "http" in ctx:
-            await ctx["http"].aclose()
+        if "connections" in ctx:
+            await ctx["connections"].aclose()
         if "db" in ctx:
             await ctx["db"].dispose()
 

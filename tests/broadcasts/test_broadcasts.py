@@ -5,13 +5,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 from cryptography.fernet import Fernet
 from motcua_test_channels import FlakyChannel
 from sqlalchemy import func, select, update
 
 from motcua.broadcasts.jobs import fan_out_broadcast, start_due_broadcasts
 from motcua.broadcasts.models import Broadcast
+from motcua.notices.connections import ProviderConnections
 from motcua.notices.delivery import Deliverer
 from motcua.notices.models import Notice
 from motcua.notices.vault import Vault
@@ -163,7 +163,7 @@ async def test_a_copy_that_comes_back_for_a_retry_after_the_cancel_is_not_sent(
         # ...and the provider answers "try again later".
         await session.execute(update(Notice).where(Notice.id == ids[0]).values(status="created"))
         await session.commit()
-    async with httpx.AsyncClient() as http:
+    async with ProviderConnections() as http:
         vault = Vault([Fernet.generate_key().decode()])
         deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
         await deliverer.deliver(desk.province.id, ids[0], desk.province.slug)

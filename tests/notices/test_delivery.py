@@ -5,7 +5,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from arq import create_pool
 from cryptography.fernet import Fernet
 from motcua_test_channels import FlakyChannel, RefusingChannel
@@ -14,6 +13,7 @@ from sqlalchemy import select, update
 from motcua.auth.models import Role
 from motcua.auth.service import KeyService
 from motcua.notices.channel import Receipt
+from motcua.notices.connections import ProviderConnections
 from motcua.notices.delivery import Deliverer
 from motcua.notices.jobs import relay_notices
 from motcua.notices.models import Notice
@@ -118,7 +118,7 @@ async def test_a_result_notice_for_a_dossier_returned_meanwhile_is_cancelled(off
     for action in ("start", "complete", "return"):
         await desk.act(code, action)
     # No worker ran: deliver now, in order, as a late worker would.
-    async with httpx.AsyncClient() as http:
+    async with ProviderConnections() as http:
         vault = Vault([Fernet.generate_key().decode()])
         deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
         notices = await desk.notices(code)

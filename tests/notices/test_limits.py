@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from collections import Counter
 
+from motcua.notices.connections import ProviderConnections
 from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, wait_for_rate
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -69,8 +70,6 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
     import asyncio
     import time
 
-    import httpx
-
     from motcua.notices.delivery import Deliverer, _Zone
     from motcua.notices.models import ChannelSetting, Notice
     from motcua.notices.vault import Vault
@@ -79,7 +78,7 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
     own = {"providers": [{"kind": "esms", "api_key": "K-2", "brandname": "RIENG"}]}
     provinces = [await onboard(), await onboard(), await onboard()]
     contracts = [shared, shared, own]
-    async with httpx.AsyncClient() as http:
+    async with ProviderConnections() as http:
         vault = Vault.for_settings(settings)
         deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
         ceiling = int(deliverer.plugin("sms").capabilities.rate_per_second)

@@ -38,6 +38,7 @@ from motcua.notices.channel import (
     discover,
     resolve_settings,
 )
+from motcua.notices.connections import ProviderConnections
 from motcua.notices.limits import (
     account_scope,
     end_of_quiet_hours,
@@ -91,10 +92,18 @@ class Attempt:
     outcome: str  # sent, temporary, permanent, configuration
     failure: DeliveryFailure | None
     milliseconds: int
+    template_version: int
 
 
-# A claimed notice ready to send: its channel, that channel's settings, the rendered text.
-Ready = tuple[Notice, str, ChannelSetting | None, Rendered]
+@dataclass(frozen=True)
+class Ready:
+    """A claimed notice ready to send: its channel, that channel's settings, its text."""
+
+    notice: Notice
+    channel: str
+    setting: ChannelSetting | None
+    rendered: Rendered
+    template_version: int  # recorded with the attempt: one UPDATE of the notice, not two
 
 
 class _Zone:
@@ -116,13 +125,13 @@ class Deliverer:
     def __init__(
         self,
         db: Database,
-        http: httpx.AsyncClient,
+        connections: ProviderConnections,
         vault: Vault,
         receipt_base: str,
         redis: Redis,
     ) -> None:
         self.db = db
-        self.http = http
+        self.connections = connections
         self.redis = redis
         self.vault = vault
         self.receipt_base = receipt_base  # e.g. http://host/t  (+ /{slug}/hooks/{channel})
@@ -155,11 +164,11 @@ class Deliverer:
         # chat's answers in the order of the questions); different citizens' side by side.
         lines: dict[tuple[str, tuple[tuple[str, Any], ...]], list[Ready]] = {}
         for item in ready:
-            notice, channel = item[0], item[1]
-            lines.setdefault((channel, tuple(sorted(notice.recipient.items()))), []).append(item)
+            recipient = tuple(sorted(item.notice.recipient.items()))
+            lines.setdefault((item.channel, recipient), []).append(item)
 
         async def one_after_another(line: list[Ready]) -> list[Attempt]:
-            return [await self._attempt(tenant_id, slug, *item) for item in line]
+            return [await self._attempt(tenant_id, slug, item) for item in line]
 
         done = await asyncio.gather(*(one_after_another(line) for line in lines.values()))
         attempts = [attempt for line in done for attempt in line]
@@ -197,28 +206,24 @@ class Deliverer:
                     notice.channel_attempts -= 1
                     steps.append(Next(at=later, held=True, notice=notice))
                     continue
-                rendered = await self._render(session, notice, channel, templates)
-                ready.append((notice, channel, setting, rendered))
+                template = await self._template(session, notice.kind, channel, templates)
+                rendered = _render(notice, template)
+                ready.append(Ready(notice, channel, setting, rendered, template.version))
             await session.commit()  # the connection goes back to the pool before the sends
         return steps, ready
 
-    async def _attempt(
-        self,
-        tenant_id: uuid.UUID,
-        slug: str,
-        notice: Notice,
-        channel: str,
-        setting: ChannelSetting | None,
-        rendered: Rendered,
-    ) -> Attempt:
-        started = time.perf_counter()
-        try:
-            sent = await self._send(tenant_id, slug, notice, channel, setting, rendered)
-            outcome, failure = "sent", None
-        except DeliveryFailure as exc:
-            sent, outcome, failure = None, exc.kind.value, exc
-        elapsed = int((time.perf_counter() - started) * 1000)
-        return Attempt(notice, channel, sent, outcome, failure, elapsed)
+    async def _attempt(self, tenant_id: uuid.UUID, slug: str, item: Ready) -> Attempt:
+        async with self.connections.client() as http:
+            started = time.perf_counter()
+            try:
+                sent = await self._send(tenant_id, slug, item, http)
+                outcome, failure = "sent", None
+            except DeliveryFailure as exc:
+                sent, outcome, failure = None, exc.kind.value, exc
+            elapsed = int((time.perf_counter() - started) * 1000)
+        return Attempt(
+            item.notice, item.channel, sent, outcome, failure, elapsed, item.template_version
+        )
 
     async def _claim(self, session: AsyncSession, notice_ids: list[uuid.UUID]) -> list[Notice]:
         """The notices still to send, now `sending`, in the order asked: one statement, its
@@ -329,39 +334,24 @@ class Deliverer:
             unwanted |= {n.id for n in notices if n.values.get("broadcast_id") in cancelled}
         return unwanted
 
-    async def _render(
+    async def _template(
         self,
         session: AsyncSession,
-        notice: Notice,
+        kind: str,
         channel: str,
         templates: dict[tuple[str, str], Template],
-    ) -> Rendered:
+    ) -> Template:
+        """The template in force, read once per batch for each kind and channel."""
         from motcua.notices.service import effective_template
 
-        values = {k: str(v) for k, v in notice.values.items()}
-        template = templates.get((notice.kind, channel))
-        if template is None:
-            template = await effective_template(session, notice.kind, channel, "vi")
-            templates[notice.kind, channel] = template
-        notice.template_version = template.version
-        return Rendered(
-            kind=notice.kind,
-            text=fill(template.body, values),
-            subject=fill(template.subject, values),
-            template_data=values,
-            link=values.get("tracking_url") or None,
-            unsubscribe_url=values.get("unsubscribe_url") or None,  # broadcasts: one click
-        )
+        if (kind, channel) not in templates:
+            templates[kind, channel] = await effective_template(session, kind, channel, "vi")
+        return templates[kind, channel]
 
     async def _send(
-        self,
-        tenant_id: uuid.UUID,
-        slug: str,
-        notice: Notice,
-        channel: str,
-        setting: ChannelSetting | None,
-        rendered: Rendered,
+        self, tenant_id: uuid.UUID, slug: str, item: Ready, http: httpx.AsyncClient
     ) -> Sent:
+        notice, channel, setting, rendered = item.notice, item.channel, item.setting, item.rendered
         to = Address(
             **{k: v for k, v in notice.recipient.items() if k in Address.__struct_fields__}
         )
@@ -376,7 +366,7 @@ class Deliverer:
             )
         settings = resolve_settings(type(plugin), setting.settings, vault=self.vault)
         ctx = SendContext(
-            http=self.http,
+            http=http,
             idempotency_key=str(notice.id),
             tokens=DatabaseTokenStore(self.db, tenant_id, self.vault),
             receipt_url=f"{self.receipt_base}/{slug}/hooks/{channel}",
@@ -432,6 +422,7 @@ class Deliverer:
                 milliseconds=attempt.milliseconds,
             )
         )
+        row.template_version = attempt.template_version
         next_step = Next()
         if row.status != "sending":
             pass  # a receipt or the sweeper moved it meanwhile: forward only
@@ -463,6 +454,18 @@ class Deliverer:
         row.plan, row.channel = remaining, remaining[0]
         row.status, row.next_attempt_at, row.channel_attempts = "created", now, 0
         return Next(at=now)
+
+
+def _render(notice: Notice, template: Template) -> Rendered:
+    values = {k: str(v) for k, v in notice.values.items()}
+    return Rendered(
+        kind=notice.kind,
+        text=fill(template.body, values),
+        subject=fill(template.subject, values),
+        template_data=values,
+        link=values.get("tracking_url") or None,
+        unsubscribe_url=values.get("unsubscribe_url") or None,  # broadcasts: one click
+    )
 
 
 def forget_if_gone(row: Notice) -> None:
