@@ -5,7 +5,7 @@ import uuid
 from collections import Counter
 
 from motcua.notices.connections import ProviderConnections
-from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, wait_for_rate
+from motcua.notices.limits import end_of_quiet_hours, over_daily_cap, waits_for_rate
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -17,22 +17,32 @@ def local(text):
 async def test_a_rate_admits_so_many_a_second_and_spreads_the_rest(app):
     redis, tenant = app.state.services.queue, uuid.uuid4()
     now = local("2026-11-27T10:00:00.200")
-    waits = [await wait_for_rate(redis, f"{tenant}:sms", 3, now) for _ in range(7)]
+    waits = [(await waits_for_rate(redis, f"{tenant}:sms", 3, now))[0] for _ in range(7)]
     assert waits[:3] == [0, 0, 0]
     assert [round(w, 1) for w in waits[3:]] == [0.8, 0.8, 0.8, 1.8]
-    other = await wait_for_rate(redis, f"{uuid.uuid4()}:sms", 3, now)
-    assert other == 0  # another province has its own budget
+    other = await waits_for_rate(redis, f"{uuid.uuid4()}:sms", 3, now)
+    assert other == [0]  # another province has its own budget
+
+
+async def test_a_batch_counted_at_once_gets_the_places_one_by_one_would(app):
+    redis, tenant = app.state.services.queue, uuid.uuid4()
+    now = local("2026-11-27T10:00:00.200")
+    first = await waits_for_rate(redis, f"{tenant}:sms", 3, now, sends=2)
+    rest = await waits_for_rate(redis, f"{tenant}:sms", 3, now, sends=5)
+    assert first == [0, 0]
+    assert [round(w, 1) for w in rest] == [0, 0.8, 0.8, 0.8, 1.8]
 
 
 async def test_a_daily_cap_counts_per_local_day(app):
     redis, tenant = app.state.services.queue, uuid.uuid4()
     day = dt.date(2026, 11, 27)
-    assert [await over_daily_cap(redis, tenant, "zalo", 2, day) for _ in range(3)] == [
+    assert [(await over_daily_cap(redis, tenant, "zalo", 2, day))[0] for _ in range(3)] == [
         False,
         False,
         True,
     ]
-    assert await over_daily_cap(redis, tenant, "zalo", 2, day + dt.timedelta(days=1)) is False
+    assert await over_daily_cap(redis, tenant, "zalo", 2, day + dt.timedelta(days=1)) == [False]
+    assert await over_daily_cap(redis, tenant, "sms", 2, day, sends=3) == [False, False, True]
 
 
 def test_quiet_hours_across_midnight():
@@ -70,7 +80,7 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
     import asyncio
     import time
 
-    from motcua.notices.delivery import Deliverer, _Zone
+    from motcua.notices.delivery import Deliverer
     from motcua.notices.models import ChannelSetting, Notice
     from motcua.notices.vault import Vault
 
@@ -88,9 +98,10 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
             province, raw = provinces[n % 3], contracts[n % 3]
             async with db.tenant_session(province.id) as session:
                 setting = ChannelSetting(channel="sms", settings=raw, per_second=None)
-                notice = Notice(lane="dossier", test=False, kind="received")
-                zone = _Zone(session)
-                if await deliverer._held_back(session, notice, setting, zone, {}) is not None:
+                notice = Notice(
+                    id=uuid.uuid4(), lane="dossier", test=False, kind="received", channel="sms"
+                )
+                if await deliverer._held_back(session, [notice], {"sms": setting}):
                     held[n % 3] += 1
     # Within one second: the two sharing provinces got the account's ceiling between them.
     assert held[0] + held[1] == ceiling

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.broadcasts.models import Broadcast
@@ -43,7 +45,7 @@ from motcua.notices.limits import (
     account_scope,
     end_of_quiet_hours,
     over_daily_cap,
-    wait_for_rate,
+    waits_for_rate,
 )
 from motcua.notices.models import ChannelSetting, Notice, NoticeAttempt
 from motcua.notices.simulator import simulate
@@ -188,42 +190,37 @@ class Deliverer:
                 return [], []
             unwanted = await self._no_longer_wanted(session, notices)
             settings = {s.channel: s for s in (await session.scalars(select(ChannelSetting)))}
-            zone = _Zone(session)
-            accounts: dict[str, str] = {}  # per channel, resolved once per batch
+            wanted = [n for n in notices if n.id not in unwanted]
+            later = await self._held_back(session, wanted, settings)
             templates: dict[tuple[str, str], Template] = {}
             for notice in notices:
                 if notice.id in unwanted:
                     notice.status = "cancelled"
                     forget_if_gone(notice)
                     steps.append(Next(notice=notice))
-                    continue
-                channel = notice.channel or ""
-                setting = settings.get(channel)
-                later = await self._held_back(session, notice, setting, zone, accounts)
-                if later is not None:
-                    notice.status, notice.next_attempt_at = "created", later
+                elif notice.id in later:
+                    at = later[notice.id]
+                    notice.status, notice.next_attempt_at = "created", at
                     notice.attempts -= 1  # not an attempt: nothing was sent
                     notice.channel_attempts -= 1
-                    steps.append(Next(at=later, held=True, notice=notice))
-                    continue
-                template = await self._template(session, notice.kind, channel, templates)
-                rendered = _render(notice, template)
-                ready.append(Ready(notice, channel, setting, rendered, template.version))
+                    steps.append(Next(at=at, held=True, notice=notice))
+                else:
+                    channel = notice.channel or ""
+                    template = await self._template(session, notice.kind, channel, templates)
+                    rendered = _render(notice, template)
+                    setting = settings.get(channel)
+                    ready.append(Ready(notice, channel, setting, rendered, template.version))
             await session.commit()  # the connection goes back to the pool before the sends
         return steps, ready
 
     async def _attempt(self, tenant_id: uuid.UUID, slug: str, item: Ready) -> Attempt:
+        if item.notice.test:  # the simulator: no provider, no connection to wait for
+            to = _address(item.notice)
+            return await _timed(
+                item, simulate(self.db, tenant_id, item.notice.id, item.channel, to)
+            )
         async with self.connections.client() as http:
-            started = time.perf_counter()
-            try:
-                sent = await self._send(tenant_id, slug, item, http)
-                outcome, failure = "sent", None
-            except DeliveryFailure as exc:
-                sent, outcome, failure = None, exc.kind.value, exc
-            elapsed = int((time.perf_counter() - started) * 1000)
-        return Attempt(
-            item.notice, item.channel, sent, outcome, failure, elapsed, item.template_version
-        )
+            return await _timed(item, self._send(tenant_id, slug, item, http))
 
     async def _claim(self, session: AsyncSession, notice_ids: list[uuid.UUID]) -> list[Notice]:
         """The notices still to send, now `sending`, in the order asked: one statement, its
@@ -233,7 +230,11 @@ class Deliverer:
             update(Notice)
             .where(
                 Notice.id.in_(notice_ids),
-                Notice.status == "created",
+                # By the primary key, never by the status index: after a large backlog is
+                # written, the statistics say few notices are 'created', and the planner
+                # would walk all of them for each claim. Through an expression the status
+                # cannot use that index.
+                func.coalesce(Notice.status, "") == "created",
                 Notice.next_attempt_at <= now + timedelta(seconds=1),
             )
             .values(
@@ -250,44 +251,67 @@ class Deliverer:
         return sorted(rows.all(), key=lambda notice: order[notice.id])
 
     async def _held_back(
+        self, session: AsyncSession, notices: list[Notice], settings: dict[str, ChannelSetting]
+    ) -> dict[uuid.UUID, datetime]:
+        """The notices that must wait, and until when: quiet hours (bulk only), the daily
+        cap, the rate. The batch is counted in Redis once per channel and limit, in its
+        order: the oldest notices take the places that are left."""
+        now = datetime.now(UTC)
+        zone = _Zone(session)
+        later: dict[uuid.UUID, datetime] = {}
+        counted: dict[str, list[Notice]] = {}  # per channel
+        for notice in notices:
+            setting = settings.get(notice.channel or "")
+            if setting is None or notice.test:
+                continue
+            quiet_end = None
+            if notice.lane == "bulk":
+                quiet_end = end_of_quiet_hours(setting.quiet_hours, await zone.name(), now)
+            if quiet_end is not None:
+                later[notice.id] = quiet_end + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+            else:
+                counted.setdefault(setting.channel, []).append(notice)
+        for channel, waiting in counted.items():
+            later |= await self._over_limits(session, settings[channel], waiting, zone, now)
+        return later
+
+    async def _over_limits(
         self,
         session: AsyncSession,
-        notice: Notice,
-        setting: ChannelSetting | None,
+        setting: ChannelSetting,
+        notices: list[Notice],
         zone: _Zone,
-        accounts: dict[str, str],
-    ) -> datetime | None:
-        """When a send must wait: quiet hours (bulk only), the daily cap, the rate."""
-        if setting is None or notice.test:
-            return None
-        now = datetime.now(UTC)
-        tenant_id = session.info["tenant_id"]
-        if notice.lane == "bulk":
-            quiet_end = end_of_quiet_hours(setting.quiet_hours, await zone.name(), now)
-            if quiet_end is not None:
-                return quiet_end + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+        now: datetime,
+    ) -> dict[uuid.UUID, datetime]:
+        """One channel's notices against its daily cap, the province's rate and the
+        provider account's rate."""
+        tenant_id, later = session.info["tenant_id"], {}
         if setting.per_day is not None:
             local_zone = ZoneInfo(await zone.name())
             today = now.astimezone(local_zone).date()
-            if await over_daily_cap(self.redis, tenant_id, setting.channel, setting.per_day, today):
-                midnight = datetime.combine(
-                    today + timedelta(days=1), datetime.min.time(), local_zone
-                )
-                return midnight + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+            over = await over_daily_cap(
+                self.redis, tenant_id, setting.channel, setting.per_day, today, len(notices)
+            )
+            midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), local_zone)
+            for notice in itertools.compress(notices, over):
+                later[notice.id] = midnight + timedelta(seconds=random.uniform(0, 600))  # noqa: S311
+            notices = [n for n in notices if n.id not in later]
         plugin = self.plugin(setting.channel)
         per_second = setting.per_second or (plugin.capabilities.rate_per_second if plugin else 10.0)
-        scope = f"{tenant_id}:{setting.channel}"
-        wait = await wait_for_rate(self.redis, scope, per_second, now)
-        if setting.channel not in accounts:
-            accounts[setting.channel] = self._account(plugin, setting)
-        account = accounts[setting.channel]
-        if account and wait <= 0:
+        scopes = [f"{tenant_id}:{setting.channel}"]
+        if account := self._account(plugin, setting):
             # The province's rate is what it declares its contract allows; provinces on one
             # account share it (counted together, each against the rate it declared).
-            wait = await wait_for_rate(
-                self.redis, account_scope(setting.channel, account), per_second, now
-            )
-        return now + timedelta(seconds=wait) if wait > 0 else None
+            scopes.append(account_scope(setting.channel, account))
+        for scope in scopes:
+            if not notices:
+                break
+            waits = await waits_for_rate(self.redis, scope, per_second, now, len(notices))
+            for notice, wait in zip(notices, waits, strict=True):
+                if wait > 0:
+                    later[notice.id] = now + timedelta(seconds=wait)
+            notices = [n for n, wait in zip(notices, waits, strict=True) if wait <= 0]
+        return later
 
     def _account(self, plugin: Channel | None, setting: ChannelSetting) -> str:
         """The provider account the province sends through; empty when the plugin names none
@@ -352,11 +376,7 @@ class Deliverer:
         self, tenant_id: uuid.UUID, slug: str, item: Ready, http: httpx.AsyncClient
     ) -> Sent:
         notice, channel, setting, rendered = item.notice, item.channel, item.setting, item.rendered
-        to = Address(
-            **{k: v for k, v in notice.recipient.items() if k in Address.__struct_fields__}
-        )
-        if notice.test:
-            return await simulate(self.db, tenant_id, notice.id, channel, to)
+        to = _address(notice)
         plugin = self.plugin(channel)
         if plugin is None or setting is None:
             raise DeliveryFailure(
@@ -454,6 +474,23 @@ class Deliverer:
         row.plan, row.channel = remaining, remaining[0]
         row.status, row.next_attempt_at, row.channel_attempts = "created", now, 0
         return Next(at=now)
+
+
+async def _timed(item: Ready, sending: Awaitable[Sent]) -> Attempt:
+    started = time.perf_counter()
+    try:
+        sent = await sending
+        outcome, failure = "sent", None
+    except DeliveryFailure as exc:
+        sent, outcome, failure = None, exc.kind.value, exc
+    elapsed = int((time.perf_counter() - started) * 1000)
+    return Attempt(
+        item.notice, item.channel, sent, outcome, failure, elapsed, item.template_version
+    )
+
+
+def _address(notice: Notice) -> Address:
+    return Address(**{k: v for k, v in notice.recipient.items() if k in Address.__struct_fields__})
 
 
 def _render(notice: Notice, template: Template) -> Rendered:

@@ -13,18 +13,22 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 
-async def wait_for_rate(redis: Redis, scope: str, per_second: float, now: dt.datetime) -> float:
-    """0 when this send fits the rate counted under `scope` (a province's channel, or a
-    provider account); else seconds to wait."""
+async def waits_for_rate(
+    redis: Redis, scope: str, per_second: float, now: dt.datetime, sends: int = 1
+) -> list[float]:
+    """For sends counted together under `scope` (a province's channel, or a provider
+    account), in order: 0 for each that fits the rate, else the seconds it must wait."""
     window = int(now.timestamp())
     key = f"motcua:rate:{scope}:{window}"
-    count = int(await redis.incr(key))
-    if count == 1:
+    count = int(await redis.incrby(key, sends))
+    if count == sends:  # the window's first
         await redis.expire(key, 5)
-    if count <= max(1, math.floor(per_second)):
-        return 0.0
+    limit = max(1, math.floor(per_second))
     # Spread the overflow over the next seconds instead of stampeding at the next one.
-    return float(window + (count - 1) // max(1, math.floor(per_second))) - now.timestamp()
+    return [
+        0.0 if place <= limit else float(window + (place - 1) // limit) - now.timestamp()
+        for place in range(count - sends + 1, count + 1)
+    ]
 
 
 def account_scope(channel: str, account: str) -> str:
@@ -33,13 +37,14 @@ def account_scope(channel: str, account: str) -> str:
 
 
 async def over_daily_cap(
-    redis: Redis, tenant_id: uuid.UUID, channel: str, per_day: int, today: dt.date
-) -> bool:
+    redis: Redis, tenant_id: uuid.UUID, channel: str, per_day: int, today: dt.date, sends: int = 1
+) -> list[bool]:
+    """For sends counted together, in order: whether each is over the day's cap."""
     key = f"motcua:day:{tenant_id}:{channel}:{today.isoformat()}"
-    count = int(await redis.incr(key))
-    if count == 1:
+    count = int(await redis.incrby(key, sends))
+    if count == sends:
         await redis.expire(key, 2 * 86400)
-    return count > per_day
+    return [place > per_day for place in range(count - sends + 1, count + 1)]
 
 
 def end_of_quiet_hours(quiet_hours: str, timezone: str, now: dt.datetime) -> dt.datetime | None:

@@ -25,7 +25,7 @@ from arq.connections import ArqRedis
 # Ids are pushed a few hundred at a time: a Lua call takes a bounded number of arguments.
 CHUNK = 500
 # A turn serves up to this many of its province's notices together (one claim, one record).
-TURN_SIZE = 10
+TURN_SIZE = 20
 
 _JOIN = """
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
