@@ -8,7 +8,9 @@ process), one `motcua serve` process, one `motcua worker` process (both lanes, a
 deployed), and the local Redis. The subscribers are loaded with SQL run as the database
 owner, as bench/dossiers.py loads dossiers: each a phone of its own, all subscribed to the
 topic "tin-tuc" in one commune's area; beside them 1% as many in another commune, whom the
-broadcast must not reach.
+broadcast must not reach. With them, the province's past: as many notices of the last
+three months, delivered (a notices table in service is never empty), then ANALYZE, as
+autovacuum keeps the statistics.
 
 Measured: from the admin's POST /t/{slug}/api/v1/broadcasts (send now, the topic and the
 one area) to the stand-in receiving the last message: total time, messages a second, and
@@ -74,6 +76,20 @@ FROM (SELECT '+849' || lpad(n::text, 8, '0') AS phone
       FROM generate_series($3::int, $3::int + $2 - 1) AS n) AS numbers
 """
 
+# The province's past: notices of the last three months, delivered, one per subscriber. A
+# notices table in service holds such a history (and autovacuum's statistics of it); a
+# fresh, empty one would have its statements planned for an empty table.
+HISTORY_SQL = """
+INSERT INTO notices (tenant_id, id, kind, lane, status, plan, channel, recipient, values,
+                     attempts, channel_attempts, next_attempt_at, claimed_at, sent_at,
+                     delivered_at, provider_id, template_version, test, last_error)
+SELECT $1, gen_random_uuid(), 'received', 'dossier', 'delivered', '{sms}', 'sms',
+       jsonb_build_object('phone', '+849' || lpad(n::text, 8, '0')), '{}', 1, 1, at, at,
+       at, at + interval '5 seconds', 'esms-' || n, 1, false, ''
+FROM (SELECT n, now() - (n % 90) * interval '1 day' - interval '1 hour' AS at
+      FROM generate_series(1, $2) AS n) AS past
+"""
+
 
 async def onboard(url: str, esms: EsmsStandIn, tmp: Path) -> tuple[uuid.UUID, str, list[str]]:
     """The province with SMS through the stand-in: its id, an admin key, two communes' areas."""
@@ -128,7 +144,9 @@ async def load_subscribers(url: str, tenant: uuid.UUID, count: int, areas: list[
             await connection.execute(
                 SUBSCRIBERS_SQL, tenant, max(1, count // 100), 50_000_000, areas[1]
             )
+            await connection.execute(HISTORY_SQL, tenant, count)
         await connection.execute("ANALYZE subscriptions")
+        await connection.execute("ANALYZE notices")
     finally:
         await connection.close()
 
