@@ -8,7 +8,13 @@ from sqlalchemy import func, select
 
 from motcua.notices.jobs import lane_queue
 from motcua.notices.models import Notice
-from motcua.notices.turns import TURN_SIZE, give_back, queue_in_turn, take_turn
+from motcua.notices.turns import (
+    BULK_TURN_SIZE,
+    TURN_SIZE,
+    give_back,
+    queue_in_turn,
+    take_turn,
+)
 from motcua.queue import connect
 
 
@@ -35,6 +41,20 @@ async def test_turns_go_round_the_provinces_whatever_the_length_of_their_lines(s
         assert await take_turn(queue, name) == ("b", "tinh-b", ["b2"])
         await give_back(queue, name, "b", "tinh-b", ["b3", "b4"])  # a stopped turn's
         assert await take_turn(queue, name) == ("b", "tinh-b", ["b3", "b4"])
+    finally:
+        await queue.delete(name, f"{name}:turns")
+        await queue.aclose()
+
+
+async def test_bulk_sends_take_larger_turns(settings):
+    queue = await connect(settings.redis_url, settings.queue_name)
+    name = lane_queue(f"motcua:test:{secrets.token_hex(4)}", "bulk")
+    ids = [f"n{n}" for n in range(BULK_TURN_SIZE + 5)]
+    try:
+        await queue_in_turn(queue, name, "a", "tinh-a", ids)
+        assert await queue.zcard(name) == 2
+        assert await take_turn(queue, name) == ("a", "tinh-a", ids[:BULK_TURN_SIZE])
+        assert await take_turn(queue, name) == ("a", "tinh-a", ids[BULK_TURN_SIZE:])
     finally:
         await queue.delete(name, f"{name}:turns")
         await queue.aclose()

@@ -16,7 +16,7 @@ from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,7 @@ from motcua.db.deadlocks import retry_deadlocks
 from motcua.errors import Conflict, Invalid, NotFound
 from motcua.notices.channel import Address
 from motcua.notices.models import Notice
-from motcua.notices.outbox import channel_plan, write_notices
+from motcua.notices.outbox import channel_plan
 
 KIND: Final = "broadcast"
 MAX_TEXT: Final = 2000  # what a Zalo message carries; SMS providers split longer texts
@@ -334,13 +334,14 @@ async def fan_out_batch(
     ).all()
     # The channel plan depends on which kinds of address a citizen has, not on whom: worked
     # out once per kind. The province's own channels (webhook) get no copy of a broadcast.
-    plans: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
-    done = Batch(more=len(recipients) == batch)
+    plans: dict[tuple[str, ...], list[str]] = {}
+    notices: list[dict[str, object]] = []
     for _, recipient, subscription_id in recipients:
-        to = Address(**recipient)
         shape = tuple(sorted(recipient))
         if shape not in plans:
-            plans[shape] = ((await channel_plan(session, to))[0], [])
+            plans[shape] = (await channel_plan(session, Address(**recipient)))[0]
+        if not (plan := plans[shape]):
+            continue  # no channel of the province reaches this kind of address
         token = unsubscribe_token(sender.keys, current_tenant(session), subscription_id)
         values: dict[str, str] = {
             "broadcast_id": str(row.id),
@@ -351,17 +352,24 @@ async def fan_out_batch(
             "image_url": row.image_url or "",
             "unsubscribe_url": f"{sender.unsubscribe_base}/{token}",
         }
-        written = await write_notices(
-            session,
-            kind=KIND,
-            to=to,
-            values=values,
-            dossier_code=None,
-            test=row.test,
-            lane="bulk",
-            plans=plans[shape],
+        notices.append(
+            {
+                "tenant_id": current_tenant(session),
+                "id": uuid.uuid4(),
+                "kind": KIND,
+                "lane": "bulk",
+                "status": "created",
+                "plan": plan,
+                "channel": plan[0],
+                "recipient": {k: v for k, v in recipient.items() if v},
+                "values": values,
+                "test": row.test,
+            }
         )
-        done.notices += [str(n.id) for n in written]
+    if notices:
+        # Rows, not ORM objects: a broadcast writes a hundred thousand of them.
+        await session.execute(insert(Notice), notices)
+    done = Batch(more=len(recipients) == batch, notices=[str(n["id"]) for n in notices])
     row.recipients += len(recipients)
     row.progressed_at = now
     if recipients:

@@ -5,7 +5,7 @@ every other province's notices behind them. A notice's first attempt therefore d
 queue a job of its own: its id waits in its province's line (a Redis list per lane and
 province), the province joins the lane's ring if it is not in it, and the lane gets one
 turn (a `deliver_turn` job that names no notice). A turn takes the next province of the
-ring and the oldest ids of its line (up to TURN_SIZE, delivered together), so a province
+ring and the oldest ids of its line (up to a turn's size, delivered together), so a province
 with one notice waits for one turn per province ahead of it in the ring, however long the
 others' lines are.
 
@@ -24,8 +24,17 @@ from arq.connections import ArqRedis
 
 # Ids are pushed a few hundred at a time: a Lua call takes a bounded number of arguments.
 CHUNK = 500
-# A turn serves up to this many of its province's notices together (one claim, one record).
+# A turn serves up to this many of its province's notices together (one claim, one
+# record). Dossier notices: small turns, so another province's receipt waits little behind
+# the turns already running. Bulk sends: larger ones, which cost less a message.
 TURN_SIZE = 20
+BULK_TURN_SIZE = 50
+
+
+def turn_size(queue_name: str) -> int:
+    """The turn size of a lane's queue (jobs.lane_queue names the bulk lane's "…:bulk")."""
+    return BULK_TURN_SIZE if queue_name.endswith(":bulk") else TURN_SIZE
+
 
 _JOIN = """
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
@@ -68,14 +77,14 @@ async def queue_in_turn(
     for start in range(0, len(notice_ids), CHUNK):
         chunk = notice_ids[start : start + CHUNK]
         await join(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, *chunk])
-        for _ in range(0, len(chunk), TURN_SIZE):
+        for _ in range(0, len(chunk), turn_size(queue_name)):
             await redis.enqueue_job("deliver_turn", queue_name, _queue_name=queue_name)
 
 
 async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, list[str]] | None:
     """(tenant id, slug, notice ids) whose turn it is, or None when every line is empty."""
     take: Any = redis.register_script(_TAKE)
-    taken = await take(keys=[_ring(queue_name)], args=[_line(queue_name), TURN_SIZE])
+    taken = await take(keys=[_ring(queue_name)], args=[_line(queue_name), turn_size(queue_name)])
     if not taken:
         return None
     province, *notice_ids = (part.decode() for part in taken)
