@@ -34,6 +34,7 @@ def test_values_are_read_and_typed():
         ({"MOTCUA_LOG_LEVEL": "LOUD"}, "MOTCUA_LOG_LEVEL"),
         ({"MOTCUA_DATABASE_URL": "mysql://x/y"}, "database_url"),
         ({"MOTCUA_DATABASE_ROLE": "app; drop"}, "database_role"),
+        ({"MOTCUA_PROVIDER_CONNECTIONS": "0"}, "provider_connections"),
     ],
 )
 def test_a_bad_value_is_one_clear_line(env, named):

@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576
     queue_name: str = "motcua:queue"
     worker_concurrency: int = 100  # jobs a worker process runs at once
+    # Connections a worker process holds to providers (sends in flight at once), in pools of
+    # four: a provider answering in 200 ms takes about 5 sends a second on each.
+    provider_connections: int = 32
     # A notice "sending" for longer lost its worker: the relay sends it again.
     notice_stuck_seconds: int = 120
     # Fernet keys for secrets at rest, newest first (comma-separated): rotation adds a key in
@@ -75,6 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("database_role must be a plain lower-case SQL identifier")
         if self.database_pool_size < 1:
             raise ValueError("database_pool_size must be at least 1")
+        if self.provider_connections < 1:
+            raise ValueError("provider_connections must be at least 1")
         for name, url, schemes in (
             ("database_url", self.database_url, ("postgresql", "postgres")),
             ("redis_url", self.redis_url, ("redis", "rediss", "unix")),

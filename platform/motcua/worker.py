@@ -57,7 +57,7 @@ def build_worker(
         # would send a held-back bulk notice to "…:bulk:bulk", where nobody listens.
         ctx["redis"].default_queue_name = settings.queue_name
         ctx["db"] = Database.for_settings(settings)
-        ctx["connections"] = ProviderConnections()
+        ctx["connections"] = ProviderConnections(settings.provider_connections)
         ctx["deliverer"] = Deliverer(
             ctx["db"],
             ctx["connections"],

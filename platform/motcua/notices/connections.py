@@ -17,18 +17,20 @@ from typing import Self
 
 import httpx
 
-POOLS, PER_POOL = 8, 4
+PER_POOL = 4
 
 
 class ProviderConnections:
-    def __init__(self, pools: int = POOLS, per_pool: int = PER_POOL) -> None:
+    def __init__(self, connections: int = 32) -> None:
+        pools = -(-connections // PER_POOL)  # as many pools of four as it takes
+        per_pool = min(PER_POOL, connections)
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
         timeout = httpx.Timeout(10.0, connect=5.0)
         self._clients = [httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(pools)]
         self._busy = [0] * pools
         # No more sends in flight than there are connections: the rest wait here, cheaply,
         # rather than in a pool's queue, which costs each request in proportion to it.
-        self._free = asyncio.Semaphore(pools * per_pool)
+        self._free = asyncio.Semaphore(connections)
 
     @contextlib.asynccontextmanager
     async def client(self) -> AsyncIterator[httpx.AsyncClient]:
