@@ -346,3 +346,42 @@ async def test_saving_a_channel_again_re_encrypts_its_secrets_with_the_newest_ke
     assert settings.providers[0].api_key == API_KEY
     assert settings.providers[0].secret_key == SECRET_KEY
     assert settings.callback_token == CALLBACK_TOKEN
+
+
+async def test_an_export_names_the_vaults_secrets_instead_of_holding_them(
+    office, client, esms, make_key, tmp_path
+):
+    """The exported pack applies elsewhere once the named variables are set; it holds no
+    secret, not even the vault's ciphertext."""
+    import io
+    import tarfile
+
+    from motcua.auth.models import Role
+
+    desk = await office([], {})
+    answer = await client.put(
+        f"{desk.base}/channels/sms", headers=desk.admin, json=sms_channel(esms)
+    )
+    assert answer.status_code == 200, answer.text
+    operator = {"Authorization": f"Bearer {await make_key(Role.OPERATOR)}"}
+    slug = desk.province.slug
+    exported = await client.get(f"/api/v1/platform/tenants/{slug}/export", headers=operator)
+    assert exported.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(exported.content)) as archive:
+        archive.extractall(tmp_path, filter="data")
+    tenant_toml = (tmp_path / slug / "tenant.toml").read_text()
+    assert "vault:" not in tenant_toml
+    assert not any(secret in tenant_toml for secret in SECRETS)
+    prefix = f"MOTCUA_{slug.upper().replace('-', '_')}_SMS"
+    wanted = json.loads((tmp_path / slug / "manifest.json").read_text())["secrets_to_provide"]
+    assert sorted(wanted) == sorted(
+        [
+            f"{prefix}_CALLBACK_TOKEN",
+            f"{prefix}_PROVIDERS_0_API_KEY",
+            f"{prefix}_PROVIDERS_0_SECRET_KEY",
+        ]
+    )
+    pack = read_pack(tmp_path / slug)  # no secret in clear: the pack reads without a problem
+    [provider] = pack.tenant.channels["sms"]["providers"]
+    assert provider["api_key"] == f"env:{prefix}_PROVIDERS_0_API_KEY"
+    assert provider["brandname"] == "UBND TT"  # the rest as the admin set it

@@ -5,7 +5,10 @@
     <slug>/manifest.json                                              what is inside
 
 Enough to move the province to another installation: apply the pack there, then load the
-rows of the other tables.
+rows of the other tables. A channel secret an admin gave through the API (kept by the
+vault) is not in the pack, not even encrypted: the pack names an environment variable in
+its place (`env:MOTCUA_<SLUG>_<CHANNEL>_<FIELD>`), and the manifest lists those variables,
+to be set where the pack is applied.
 """
 
 from __future__ import annotations
@@ -22,13 +25,42 @@ from typing import IO, Any
 import msgspec
 
 from motcua.calendar.service import HOLIDAY, national_calendar
+from motcua.notices.channel import VAULT_PREFIX
 from motcua.tenancy.packs import AGENCY_COLUMNS, LIST_SEPARATOR, PROCEDURE_COLUMNS
 
 FORMAT_VERSION = 1
 
 
+def secret_references(settings: Any, name: str) -> tuple[Any, list[str]]:
+    """Settings as a pack holds them: each secret the vault keeps becomes an env:VARIABLE
+    reference, named after where it sits (`name`, then the field). Answers the settings and
+    the variables to provide."""
+    if isinstance(settings, str) and settings.startswith(VAULT_PREFIX):
+        variable = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+        return f"env:{variable}", [variable]
+    wanted: list[str] = []
+    if isinstance(settings, dict):
+        kept = {}
+        for field, value in settings.items():
+            kept[field], names = secret_references(value, f"{name}_{field}")
+            wanted += names
+        return kept, wanted
+    if isinstance(settings, list):
+        items = []
+        for index, value in enumerate(settings):
+            item, names = secret_references(value, f"{name}_{index}")
+            items.append(item)
+            wanted += names
+        return items, wanted
+    return settings, wanted
+
+
 def write_archive(
-    out: IO[bytes], slug: str, meta: dict[str, Any], tables: dict[str, list[dict[str, Any]]]
+    out: IO[bytes],
+    slug: str,
+    meta: dict[str, Any],
+    tables: dict[str, list[dict[str, Any]]],
+    secrets: list[str] | None = None,
 ) -> dict[str, int]:
     """Write the archive of one tenant to out; answer the row count per table."""
     counts = {name: len(rows) for name, rows in tables.items()}
@@ -45,6 +77,8 @@ def write_archive(
                 "tenant": slug,
                 "exported_at": datetime.now(UTC).isoformat(),
                 "rows": counts,
+                # Set these where the pack is applied: the secrets the vault kept here.
+                "secrets_to_provide": secrets or [],
             },
             ensure_ascii=False,
             indent=2,
@@ -120,11 +154,12 @@ def _calendar_toml(rows: list[dict[str, Any]]) -> str:
 
 
 def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """A small TOML writer for a pack's tenant.toml: scalars, lists of scalars, tables."""
+    """A small TOML writer for a pack's tenant.toml: scalars, lists, tables (inline inside
+    a list, as an SMS channel's providers). TOML has no null: a None is left out."""
     scalars = [
         f"{_toml_key(key)} = {_toml_value(value)}\n"
         for key, value in data.items()
-        if not isinstance(value, dict)
+        if not isinstance(value, dict) and value is not None
     ]
     tables = [
         f"\n[{prefix}{_toml_key(key)}]\n" + dump_toml(value, f"{prefix}{_toml_key(key)}.")
@@ -147,5 +182,8 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        fields = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(fields) + " }" if fields else "{}"
     # A JSON string is a valid TOML basic string.
     return json.dumps(str(value), ensure_ascii=False)

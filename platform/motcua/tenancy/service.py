@@ -13,7 +13,7 @@ from motcua.auth.providers import ProviderService, pack_table
 from motcua.db import Base, Database, tenant_tables
 from motcua.errors import Conflict, NotFound
 from motcua.notices.channels import ChannelSettingsService
-from motcua.tenancy.export import write_archive
+from motcua.tenancy.export import secret_references, write_archive
 from motcua.tenancy.models import Tenant, TenantStatus
 from motcua.tenancy.packs import DEFAULT_QUIET_HOURS
 from motcua.tenancy.schemas import TenantOut
@@ -82,6 +82,12 @@ class TenantService:
                 tables[table.name] = [dict(row._mapping) for row in rows]
             channels = await ChannelSettingsService(session).all()
             provider = await ProviderService(session).get()
+        secrets: list[str] = []
+        pack_settings = {}
+        for c in channels:
+            prefix = f"MOTCUA_{tenant.slug}_{c.channel}"
+            pack_settings[c.channel], names = secret_references(c.settings, prefix)
+            secrets += names
         meta: dict[str, Any] = {
             "slug": tenant.slug,
             "name": tenant.name,
@@ -101,13 +107,13 @@ class TenantService:
                     for c in channels
                     if c.per_second is not None or c.per_day is not None
                 },
-                **{c.channel: c.settings for c in channels},
+                **pack_settings,
             },
         }
         if provider is not None:
             meta["auth"] = {"oidc": pack_table(provider)}
         # Compressing is CPU and file work: keep it off the event loop.
-        counts = await asyncio.to_thread(write_archive, out, tenant.slug, meta, tables)
+        counts = await asyncio.to_thread(write_archive, out, tenant.slug, meta, tables, secrets)
         async with self.db.platform_session() as session:
             (await self.get(session, slug)).exported_at = datetime.now(UTC)
             await session.commit()
