@@ -106,3 +106,32 @@ async def test_provinces_sharing_a_provider_account_share_its_rate(app, db, onbo
     # Within one second: the two sharing provinces got the account's ceiling between them.
     assert held[0] + held[1] == ceiling
     assert held[2] == 0  # a province on its own contract is not held back by theirs
+
+
+async def test_a_batch_over_the_daily_cap_waits_for_the_next_local_day(app, db, onboard, settings):
+    """Three notices counted together against a cap of two a day: the third waits until
+    after midnight in the province's time zone; the first two go now."""
+    from zoneinfo import ZoneInfo
+
+    from motcua.notices.delivery import Deliverer
+    from motcua.notices.models import ChannelSetting, Notice
+    from motcua.notices.vault import Vault
+
+    province = await onboard()
+    async with ProviderConnections() as http:
+        deliverer = Deliverer(
+            db, http, Vault.for_settings(settings), "http://x/t", redis=app.state.services.queue
+        )
+        async with db.tenant_session(province.id) as session:
+            setting = ChannelSetting(channel="console", settings={}, per_second=1000, per_day=2)
+            notices = [
+                Notice(
+                    id=uuid.uuid4(), lane="dossier", test=False, kind="received", channel="console"
+                )
+                for _ in range(3)
+            ]
+            later = await deliverer._held_back(session, notices, {"console": setting})
+    assert list(later) == [notices[2].id]
+    tz = ZoneInfo(TZ)
+    today = dt.datetime.now(tz).date()
+    assert later[notices[2].id].astimezone(tz).date() == today + dt.timedelta(days=1)
