@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.broadcasts.models import Broadcast
@@ -411,37 +411,35 @@ class Deliverer:
         return await retry_deadlocks(lambda: self._record_once(tenant_id, attempts))
 
     async def _record_once(self, tenant_id: uuid.UUID, attempts: list[Attempt]) -> list[Next]:
+        """Plain statements, not the ORM's unit of work: the notices as claimed, their
+        status read again under lock (a receipt or the sweeper may have moved it)."""
         now = datetime.now(UTC)
         async with self.db.tenant_session(tenant_id) as session:
-            rows = {
-                row.id: row
-                for row in await session.scalars(
-                    select(Notice)
-                    .where(Notice.id.in_([a.notice.id for a in attempts]))
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            }
-            steps = [self._settle(session, rows[a.notice.id], a, now) for a in attempts]
+            statuses = dict(
+                (
+                    await session.execute(
+                        select(Notice.id, Notice.status)
+                        .where(Notice.id.in_([a.notice.id for a in attempts]))
+                        .with_for_update()
+                    )
+                ).all()
+            )
+            steps, changes, tries = [], [], []
+            for attempt in attempts:
+                row = attempt.notice  # as the claim left it, outside any session
+                row.status = statuses[row.id]
+                ours = row.status == "sending"
+                steps.append(self._settle(row, attempt, now))
+                tries.append(_attempt_row(tenant_id, row, attempt, now))
+                changes.append(_changes(tenant_id, row, ours))
+            await session.execute(insert(NoticeAttempt), tries)
+            for group in _alike(changes):
+                await session.execute(update(Notice), group)
             await session.commit()
         return steps
 
-    def _settle(self, session: AsyncSession, row: Notice, attempt: Attempt, now: datetime) -> Next:
+    def _settle(self, row: Notice, attempt: Attempt, now: datetime) -> Next:
         sent, failure, channel = attempt.sent, attempt.failure, attempt.channel
-        session.add(
-            NoticeAttempt(
-                notice_id=row.id,
-                number=row.attempts,
-                channel=channel,
-                at=now,
-                outcome=attempt.outcome,
-                provider=sent.provider if sent else "",
-                provider_id=sent.provider_id if sent else None,
-                provider_code=failure.code if failure else "",
-                detail=(failure.detail if failure else "")[:1000],
-                milliseconds=attempt.milliseconds,
-            )
-        )
         row.template_version = attempt.template_version
         next_step = Next()
         if row.status != "sending":
@@ -474,6 +472,57 @@ class Deliverer:
         row.plan, row.channel = remaining, remaining[0]
         row.status, row.next_attempt_at, row.channel_attempts = "created", now, 0
         return Next(at=now)
+
+
+def _attempt_row(
+    tenant_id: uuid.UUID, row: Notice, attempt: Attempt, now: datetime
+) -> dict[str, Any]:
+    sent, failure = attempt.sent, attempt.failure
+    return {
+        "tenant_id": tenant_id,
+        "notice_id": row.id,
+        "number": row.attempts,
+        "channel": attempt.channel,
+        "at": now,
+        "outcome": attempt.outcome,
+        "provider": sent.provider if sent else "",
+        "provider_id": sent.provider_id if sent else None,
+        "provider_code": failure.code if failure else "",
+        "detail": (failure.detail if failure else "")[:1000],
+        "milliseconds": attempt.milliseconds,
+    }
+
+
+def _changes(tenant_id: uuid.UUID, row: Notice, ours: bool) -> dict[str, Any]:
+    """What the attempt changed in its notice. One moved by a receipt or the sweeper
+    meanwhile keeps all but the template version."""
+    changed: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "id": row.id,
+        "template_version": row.template_version,
+    }
+    if ours:
+        changed |= {
+            "status": row.status,
+            "sent_at": row.sent_at,
+            "provider_id": row.provider_id,
+            "next_attempt_at": row.next_attempt_at,
+            "last_error": row.last_error,
+            "plan": row.plan,
+            "channel": row.channel,
+            "channel_attempts": row.channel_attempts,
+        }
+        if row.forget and row.status in GONE:
+            changed |= {"values": row.values, "recipient": row.recipient}
+    return changed
+
+
+def _alike(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Changes grouped by the columns they set: one executemany a group."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for changed in changes:
+        groups.setdefault(tuple(changed), []).append(changed)
+    return list(groups.values())
 
 
 async def _timed(item: Ready, sending: Awaitable[Sent]) -> Attempt:
