@@ -268,3 +268,29 @@ async def test_a_receipt_before_the_send_is_recorded_waits_for_it(office, db):
     assert await apply_receipt(db, desk.province.id, receipt) is True
     [notice] = await desk.notices(dossier["code"])
     assert notice["status"] == "delivered"
+
+
+def test_settling_an_attempt_leaves_the_claimed_notice_as_it_was():
+    """A record rolled back (a deadlock's victim) runs again from the notices as claimed:
+    working out an attempt's outcome changes nothing until it is committed."""
+    from motcua.notices.channel import DeliveryFailure, FailureKind
+    from motcua.notices.delivery import MAX_TRIES_PER_CHANNEL, Attempt
+
+    notice = Notice(
+        id=uuid.uuid4(),
+        status="sending",
+        plan=["zalo", "sms"],
+        channel="zalo",
+        channel_attempts=MAX_TRIES_PER_CHANNEL,
+        attempts=MAX_TRIES_PER_CHANNEL,
+        forget=False,
+    )
+    failure = DeliveryFailure(FailureKind.TEMPORARY, "-32", "quota")
+    attempt = Attempt(notice, "zalo", None, "temporary", failure, 12, 1)
+    deliverer = Deliverer(None, None, None, "http://x/t", redis=None)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    first = deliverer._settle(notice, "sending", attempt, now)
+    again = deliverer._settle(notice, "sending", attempt, now)
+    assert first == again  # out of tries on Zalo: over to SMS, both times
+    assert first[0]["plan"] == ["sms"] and first[0]["channel_attempts"] == 0
+    assert (notice.plan, notice.channel, notice.status) == (["zalo", "sms"], "zalo", "sending")

@@ -308,9 +308,8 @@ async def fan_out_batch(
 ) -> Batch:
     """Write the next batch of the broadcast's notices. The caller commits, then queues
     them: a batch at a time through Redis, not one round trip each."""
-    row = await session.get(
-        Broadcast, (current_tenant(session), broadcast_id), with_for_update=True
-    )
+    tenant_id = current_tenant(session)
+    row = await session.get(Broadcast, (tenant_id, broadcast_id), with_for_update=True)
     now = datetime.now(UTC)
     if row is None or row.status in ("sent", "cancelled"):
         return Batch()
@@ -318,7 +317,7 @@ async def fan_out_batch(
         if row.send_at > now + timedelta(seconds=1):
             return Batch()  # not yet: the deferred job or the cron comes back for it
         row.status, row.started_at = "sending", now
-    topic = await session.get(Topic, (current_tenant(session), row.topic_slug))
+    topic = await session.get(Topic, (tenant_id, row.topic_slug))
     # One notice per address, however many of its subscriptions match; in address order,
     # so the cursor says where the next batch starts.
     recipients = (
@@ -342,7 +341,7 @@ async def fan_out_batch(
             plans[shape] = (await channel_plan(session, Address(**recipient)))[0]
         if not (plan := plans[shape]):
             continue  # no channel of the province reaches this kind of address
-        token = unsubscribe_token(sender.keys, current_tenant(session), subscription_id)
+        token = unsubscribe_token(sender.keys, tenant_id, subscription_id)
         values: dict[str, str] = {
             "broadcast_id": str(row.id),
             "province": sender.province,
@@ -354,7 +353,7 @@ async def fan_out_batch(
         }
         notices.append(
             {
-                "tenant_id": current_tenant(session),
+                "tenant_id": tenant_id,
                 "id": uuid.uuid4(),
                 "kind": KIND,
                 "lane": "bulk",

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import msgspec
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT = 15.0  # a provider slower than this counts as a temporary failure
 MAX_TRIES_PER_CHANNEL = 5
 BACKOFF_BASE, BACKOFF_CAP = 5.0, 600.0
+
+MAX_RESOLVED = 256  # channel settings kept resolved per process (one per province and channel)
 
 GONE = frozenset({"sent", "delivered", "failed", "cancelled"})
 
@@ -138,6 +141,7 @@ class Deliverer:
         self.vault = vault
         self.receipt_base = receipt_base  # e.g. http://host/t  (+ /{slug}/hooks/{channel})
         self._plugins: dict[str, Channel] = {}
+        self._resolved: dict[tuple[str, bytes], Any] = {}
 
     def plugin(self, name: str) -> Channel | None:
         if name not in self._plugins:
@@ -319,11 +323,20 @@ class Deliverer:
         if plugin is None:
             return ""
         try:
-            return plugin.account(
-                resolve_settings(type(plugin), setting.settings, vault=self.vault)
-            )
+            return plugin.account(self._settings(plugin, setting))
         except DeliveryFailure:
             return ""
+
+    def _settings(self, plugin: Channel, setting: ChannelSetting) -> Any:
+        """The plugin's settings with their secrets read: once per process for each
+        distinct stored form (the environment and the vault's keys do not change while it
+        runs), not once a send: the vault's decryption is a send's noticeable cost."""
+        key = (setting.channel, msgspec.json.encode(setting.settings))
+        if key not in self._resolved:
+            if len(self._resolved) >= MAX_RESOLVED:
+                self._resolved.clear()
+            self._resolved[key] = resolve_settings(type(plugin), setting.settings, vault=self.vault)
+        return self._resolved[key]
 
     async def _no_longer_wanted(
         self, session: AsyncSession, notices: list[Notice]
@@ -384,7 +397,7 @@ class Deliverer:
                 "not-enabled",
                 f"channel '{channel}' is not installed or not enabled",
             )
-        settings = resolve_settings(type(plugin), setting.settings, vault=self.vault)
+        settings = self._settings(plugin, setting)
         ctx = SendContext(
             http=http,
             idempotency_key=str(notice.id),
@@ -412,7 +425,9 @@ class Deliverer:
 
     async def _record_once(self, tenant_id: uuid.UUID, attempts: list[Attempt]) -> list[Next]:
         """Plain statements, not the ORM's unit of work: the notices as claimed, their
-        status read again under lock (a receipt or the sweeper may have moved it)."""
+        status read again under lock (a receipt or the sweeper may have moved it). The
+        notices change in memory only once committed: a try rolled back leaves them as
+        claimed for the next."""
         now = datetime.now(UTC)
         async with self.db.tenant_session(tenant_id) as session:
             statuses = dict(
@@ -424,28 +439,36 @@ class Deliverer:
                     )
                 ).all()
             )
-            steps, changes, tries = [], [], []
-            for attempt in attempts:
-                row = attempt.notice  # as the claim left it, outside any session
-                row.status = statuses[row.id]
-                ours = row.status == "sending"
-                steps.append(self._settle(row, attempt, now))
-                tries.append(_attempt_row(tenant_id, row, attempt, now))
-                changes.append(_changes(tenant_id, row, ours))
-            await session.execute(insert(NoticeAttempt), tries)
+            settled = [self._settle(a.notice, statuses[a.notice.id], a, now) for a in attempts]
+            await session.execute(
+                insert(NoticeAttempt), [_attempt_row(tenant_id, a, now) for a in attempts]
+            )
+            changes = [
+                {"tenant_id": tenant_id, "id": a.notice.id, **changed}
+                for a, (changed, _) in zip(attempts, settled, strict=True)
+            ]
             for group in _alike(changes):
                 await session.execute(update(Notice), group)
             await session.commit()
+        steps = []
+        for attempt, (changed, step) in zip(attempts, settled, strict=True):
+            for name, value in changed.items():
+                setattr(attempt.notice, name, value)
+            steps.append(dataclasses.replace(step, notice=attempt.notice))
         return steps
 
-    def _settle(self, row: Notice, attempt: Attempt, now: datetime) -> Next:
+    def _settle(
+        self, row: Notice, status: str, attempt: Attempt, now: datetime
+    ) -> tuple[dict[str, Any], Next]:
+        """What an attempt changes in its notice (claimed, now in `status`), and what next."""
         sent, failure, channel = attempt.sent, attempt.failure, attempt.channel
-        row.template_version = attempt.template_version
+        # A notice a receipt or the sweeper moved meanwhile keeps its status: forward only.
+        changed: dict[str, Any] = {"status": status, "template_version": attempt.template_version}
         next_step = Next()
-        if row.status != "sending":
-            pass  # a receipt or the sweeper moved it meanwhile: forward only
+        if status != "sending":
+            pass
         elif sent is not None:
-            row.status, row.sent_at, row.provider_id = "sent", now, sent.provider_id
+            changed |= {"status": "sent", "sent_at": now, "provider_id": sent.provider_id}
         elif (
             failure is not None
             and failure.kind is FailureKind.TEMPORARY
@@ -453,35 +476,40 @@ class Deliverer:
         ):
             ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (row.channel_attempts - 1))
             delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not a secret
-            row.status, row.next_attempt_at = "created", now + timedelta(seconds=delay)
-            row.last_error = f"{channel}: {failure.code} {failure.detail}"[:500]
-            next_step = Next(at=row.next_attempt_at)
+            at = now + timedelta(seconds=delay)
+            last_error = f"{channel}: {failure.code} {failure.detail}"[:500]
+            changed |= {"status": "created", "next_attempt_at": at, "last_error": last_error}
+            next_step = Next(at=at)
         else:
-            next_step = self._fail_over(row, channel, failure, now)
-        forget_if_gone(row)
-        return dataclasses.replace(next_step, notice=row)
+            fail_over, next_step = self._fail_over(row, channel, failure, now)
+            changed |= fail_over
+        if row.forget and changed["status"] in GONE:
+            changed |= {"values": {}, "recipient": {}}  # as forget_if_gone
+        return changed, next_step
 
     def _fail_over(
         self, row: Notice, channel: str, failure: DeliveryFailure | None, now: datetime
-    ) -> Next:
-        row.last_error = f"{channel}: {failure.code if failure else ''}"[:500]
+    ) -> tuple[dict[str, Any], Next]:
+        last_error = f"{channel}: {failure.code if failure else ''}"[:500]
         remaining = [name for name in row.plan if name != channel]
         if not remaining:
-            row.status = "failed"
-            return Next()
-        row.plan, row.channel = remaining, remaining[0]
-        row.status, row.next_attempt_at, row.channel_attempts = "created", now, 0
-        return Next(at=now)
+            return {"status": "failed", "last_error": last_error}, Next()
+        return {
+            "status": "created",
+            "last_error": last_error,
+            "plan": remaining,
+            "channel": remaining[0],
+            "next_attempt_at": now,
+            "channel_attempts": 0,
+        }, Next(at=now)
 
 
-def _attempt_row(
-    tenant_id: uuid.UUID, row: Notice, attempt: Attempt, now: datetime
-) -> dict[str, Any]:
+def _attempt_row(tenant_id: uuid.UUID, attempt: Attempt, now: datetime) -> dict[str, Any]:
     sent, failure = attempt.sent, attempt.failure
     return {
         "tenant_id": tenant_id,
-        "notice_id": row.id,
-        "number": row.attempts,
+        "notice_id": attempt.notice.id,
+        "number": attempt.notice.attempts,
         "channel": attempt.channel,
         "at": now,
         "outcome": attempt.outcome,
@@ -491,30 +519,6 @@ def _attempt_row(
         "detail": (failure.detail if failure else "")[:1000],
         "milliseconds": attempt.milliseconds,
     }
-
-
-def _changes(tenant_id: uuid.UUID, row: Notice, ours: bool) -> dict[str, Any]:
-    """What the attempt changed in its notice. One moved by a receipt or the sweeper
-    meanwhile keeps all but the template version."""
-    changed: dict[str, Any] = {
-        "tenant_id": tenant_id,
-        "id": row.id,
-        "template_version": row.template_version,
-    }
-    if ours:
-        changed |= {
-            "status": row.status,
-            "sent_at": row.sent_at,
-            "provider_id": row.provider_id,
-            "next_attempt_at": row.next_attempt_at,
-            "last_error": row.last_error,
-            "plan": row.plan,
-            "channel": row.channel,
-            "channel_attempts": row.channel_attempts,
-        }
-        if row.forget and row.status in GONE:
-            changed |= {"values": row.values, "recipient": row.recipient}
-    return changed
 
 
 def _alike(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
