@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,11 +138,10 @@ async def find_dossier(session: AsyncSession, code: str) -> Dossier | None:
 # -- what dossier notices need ---------------------------------------------------------
 
 
-async def _linked(session: AsyncSession, phone: str | None) -> list[ChatCitizen]:
-    if not phone:
-        return []
-    rows = await session.scalars(
-        select(ChatCitizen)
+def _linked_rows(phone: str, *columns: Any) -> Select[Any]:
+    """The chat identities that confirmed this phone, the latest first."""
+    return (
+        select(*columns)
         .where(
             ChatCitizen.phone == phone,
             # Not one who unfollowed; one who only wrote to the OA is tried, and Zalo's
@@ -152,16 +151,23 @@ async def _linked(session: AsyncSession, phone: str | None) -> list[ChatCitizen]
         )
         .order_by(ChatCitizen.phone_confirmed_at.desc())
     )
-    return list(rows.all())
+
+
+async def _linked(session: AsyncSession, phone: str | None) -> list[ChatCitizen]:
+    if not phone:
+        return []
+    return list((await session.scalars(_linked_rows(phone, ChatCitizen))).all())
 
 
 async def reach_in_chat(session: AsyncSession, to: Address) -> Address:
     """The citizen's address with their chat identity added, when a follower confirmed
     this phone: their dossier notices then reach them in the chat first."""
-    linked = await _linked(session, to.phone)
-    if not linked or to.zalo_user_id:
+    if not to.phone or to.zalo_user_id:
         return to
-    return Address(phone=to.phone, email=to.email, zalo_user_id=linked[0].sender)
+    sender = await session.scalar(_linked_rows(to.phone, ChatCitizen.sender).limit(1))
+    if sender is None:
+        return to
+    return Address(phone=to.phone, email=to.email, zalo_user_id=sender)
 
 
 async def offer_rating(

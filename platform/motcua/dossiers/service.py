@@ -118,10 +118,13 @@ class Filters:
     per_page: int = 20
 
 
-# Intake reads these on every dossier; they change rarely (catalog/cache.py).
-_procedures: Recent[tuple[uuid.UUID, str], ProcedureOut] = Recent(seconds=10)
-_active_agencies: Recent[tuple[uuid.UUID, str], bool] = Recent(seconds=10)
-_calendars: Recent[uuid.UUID, WorkCalendar] = Recent(seconds=10)
+# Intake reads these on every dossier; they change rarely (catalog/cache.py). Another
+# process takes in against a change within a minute, as long as the public catalogue's
+# cached answers (MOTCUA_RESPONSE_CACHE_SECONDS, 60 by default) may lag.
+CATALOG_FACTS_SECONDS = 60
+_procedures: Recent[tuple[uuid.UUID, str], ProcedureOut] = Recent(CATALOG_FACTS_SECONDS)
+_active_agencies: Recent[tuple[uuid.UUID, str], bool] = Recent(CATALOG_FACTS_SECONDS)
+_calendars: Recent[uuid.UUID, WorkCalendar] = Recent(CATALOG_FACTS_SECONDS)
 
 
 class DossierService:

@@ -17,10 +17,14 @@ the database, where the relay finds it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 
 # Ids are pushed a few hundred at a time: a Lua call takes a bounded number of arguments.
 CHUNK = 500
@@ -36,9 +40,20 @@ def turn_size(queue_name: str) -> int:
     return BULK_TURN_SIZE if queue_name.endswith(":bulk") else TURN_SIZE
 
 
+# KEYS: the ring, the line, the lane's queue, then one arq job key per turn.
+# ARGV: the province, the turns' score and lifetime (ms), then per turn its job id and
+# job, then the notice ids. The turns are written as arq's enqueue_job writes a job (its
+# key, then the queue's sorted set), but in the line's own round trip: intake waits on
+# this after every commit.
 _JOIN = """
-redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+local turns = #KEYS - 3
+local ids = 4 + 2 * turns
+redis.call('RPUSH', KEYS[2], unpack(ARGV, ids))
 if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+for i = 1, turns do
+    redis.call('SET', KEYS[3 + i], ARGV[3 + turns + i], 'PX', ARGV[3])
+    redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3 + i])
+end
 return 1
 """
 
@@ -76,9 +91,20 @@ async def queue_in_turn(
     join: Any = redis.register_script(_JOIN)
     for start in range(0, len(notice_ids), CHUNK):
         chunk = notice_ids[start : start + CHUNK]
-        await join(keys=[_ring(queue_name), _line(queue_name, province)], args=[province, *chunk])
-        for _ in range(0, len(chunk), turn_size(queue_name)):
-            await redis.enqueue_job("deliver_turn", queue_name, _queue_name=queue_name)
+        now = timestamp_ms()
+        job_ids = [uuid.uuid4().hex for _ in range(0, len(chunk), turn_size(queue_name))]
+        job = serialize_job(
+            "deliver_turn", (queue_name,), {}, None, now, serializer=redis.job_serializer
+        )
+        await join(
+            keys=[
+                _ring(queue_name),
+                _line(queue_name, province),
+                queue_name,
+                *(job_key_prefix + job_id for job_id in job_ids),
+            ],
+            args=[province, now, redis.expires_extra_ms, *job_ids, *[job] * len(job_ids), *chunk],
+        )
 
 
 async def take_turn(redis: ArqRedis, queue_name: str) -> tuple[str, str, list[str]] | None:
