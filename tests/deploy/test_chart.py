@@ -185,12 +185,15 @@ def test_with_values_the_chart_makes_the_secret_and_an_earlier_hook_copy_for_mig
     job = find(manifests, "Job")["metadata"]["annotations"]
     assert hook_copy[HOOK] == job[HOOK]
     assert int(hook_copy["helm.sh/hook-weight"]) < int(job["helm.sh/hook-weight"])
-    assert "hook-succeeded" in hook_copy["helm.sh/hook-delete-policy"]
+    # Credentials do not outlive the hook, whether migrations succeed or fail.
+    policy = hook_copy["helm.sh/hook-delete-policy"].split(",")
+    assert {"before-hook-creation", "hook-succeeded", "hook-failed"} <= set(policy)
     for secret in secrets.values():
         data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
         assert data["MOTCUA_DATABASE_URL"].startswith("postgresql://")
         assert data["MOTCUA_REDIS_URL"].startswith("redis://")
         assert data["ZALO_OA_SECRET"] == "zalo-secret"
+        assert data["MOTCUA_SECRET_KEYS"] and data["MOTCUA_SESSION_KEYS"]
 
 
 def test_the_ingress_has_the_platform_host_and_every_province_domain_with_tls():

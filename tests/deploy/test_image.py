@@ -8,6 +8,7 @@ import fnmatch
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def test_the_final_stage_runs_as_a_numbered_user_with_motcua_as_entry_point():
     assert not re.search(r"apt-get|pip install|uv sync|gcc|build-essential", FINAL_STAGE)
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["motcua"] == "motcua.cli:main"
+    # uv sync installs it as a console script, as in the image's /app/.venv/bin.
+    motcua = Path(sys.prefix) / "bin" / "motcua"
+    assert motcua.is_file(), motcua
+    answer = subprocess.run([motcua, "--help"], capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert "serve" in answer.stdout and "worker" in answer.stdout
     # The chart runs as the same user the image declares.
     pod = find(render(None), "Deployment", "motcua-api")["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] == 10001

@@ -68,6 +68,7 @@ app.kubernetes.io/component: {{ .component }}
 MOTCUA_DATABASE_URL: {{ required "secrets.databaseUrl (or secrets.existingSecret) is required: PostgreSQL is external" $s.databaseUrl | b64enc | quote }}
 MOTCUA_REDIS_URL: {{ required "secrets.redisUrl (or secrets.existingSecret) is required: Redis is external" $s.redisUrl | b64enc | quote }}
 MOTCUA_SECRET_KEYS: {{ required "secrets.secretKeys (or secrets.existingSecret) is required: Fernet keys for secrets at rest" $s.secretKeys | b64enc | quote }}
+MOTCUA_SESSION_KEYS: {{ required "secrets.sessionKeys (or secrets.existingSecret) is required: keys that sign staff sessions" $s.sessionKeys | b64enc | quote }}
 {{- range $name, $value := $s.extra }}
 {{ $name }}: {{ $value | toString | b64enc | quote }}
 {{- end }}
@@ -101,6 +102,7 @@ MOTCUA_DATABASE_POOL_SIZE: {{ $c.databasePoolSize | int64 | quote }}
 MOTCUA_MAX_BODY_BYTES: {{ $c.maxBodyBytes | int64 | quote }}
 MOTCUA_RESPONSE_CACHE_SECONDS: {{ $c.responseCacheSeconds | int64 | quote }}
 MOTCUA_WORKER_CONCURRENCY: {{ $c.workerConcurrency | int64 | quote }}
+MOTCUA_PROVIDER_CONNECTIONS: {{ $c.providerConnections | int64 | quote }}
 MOTCUA_NOTICE_STUCK_SECONDS: {{ $c.noticeStuckSeconds | int64 | quote }}
 MOTCUA_HOST: "0.0.0.0"
 MOTCUA_PORT: {{ .Values.api.port | int64 | quote }}
