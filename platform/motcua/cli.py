@@ -115,9 +115,12 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upgrade(settings: Settings) -> None:
-    from motcua.db.migrate import upgrade
+    from motcua.db.migrate import allow_login, upgrade
 
-    upgrade(settings.database_url or "", settings.database_role)
+    owner = settings.database_owner_url
+    upgrade(owner or settings.database_url or "", settings.database_role)
+    if owner:
+        allow_login(owner, settings.database_url or "", settings.database_role)
 
 
 def keys_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -37,7 +37,8 @@ def backing_servers(settings: Settings, *, redis: bool) -> Iterator[Settings]:
 
 
 async def check_reachable(settings: Settings, *, redis: bool) -> None:
-    url = (settings.database_url or "").replace("+asyncpg", "")
+    # Where migrations run, the owner's login: the service's may not be let in yet.
+    url = (settings.database_owner_url or settings.database_url or "").replace("+asyncpg", "")
     try:
         connection = await asyncpg.connect(url, timeout=5)
         await connection.close()

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -20,6 +21,12 @@ class SettingsError(Exception):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Unset addresses mean "start the embedded servers under data_dir".
     database_url: str | None = None
+    # The schema owner's login, for migrations only (`db upgrade`, `serve --upgrade`). Set it
+    # and let database_url log in as database_role itself: the service then holds no
+    # credentials that could step out of its role (undo row-level security, rewrite the
+    # audit log); `db upgrade` lets that role log in, with database_url's password. Unset:
+    # migrations use database_url, and the service steps into its role after logging in.
+    database_owner_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
@@ -76,12 +83,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("each of session_keys must have at least 32 characters")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.database_role):
             raise ValueError("database_role must be a plain lower-case SQL identifier")
+        if self.database_owner_url and not self.database_url:
+            raise ValueError("database_owner_url needs database_url, the service's own login")
+        if self.database_owner_url and self.database_url:
+            login = urlsplit(self.database_url).username
+            if login != self.database_role:
+                raise ValueError(
+                    f"database_url must log in as {self.database_role} (database_role) when "
+                    "database_owner_url is set"
+                )
         if self.database_pool_size < 1:
             raise ValueError("database_pool_size must be at least 1")
         if self.provider_connections < 1:
             raise ValueError("provider_connections must be at least 1")
         for name, url, schemes in (
             ("database_url", self.database_url, ("postgresql", "postgres")),
+            ("database_owner_url", self.database_owner_url, ("postgresql", "postgres")),
             ("redis_url", self.redis_url, ("redis", "rediss", "unix")),
         ):
             if url is not None and url.split("://", 1)[0].split("+", 1)[0] not in schemes:

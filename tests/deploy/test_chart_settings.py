@@ -37,10 +37,14 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
     return {name: base64.b64decode(value).decode() for name, value in secret["data"].items()}
 
 
-def example_secret(text: str) -> dict[str, str]:
-    """The Secret a `kubectl create secret` example makes, its generated keys generated."""
+def example_secret(text: str, name: str = "motcua-settings") -> dict[str, str]:
+    """The Secret a `kubectl create secret generic NAME` example makes, its generated keys
+    generated."""
     found = {}
-    for match in LITERAL.finditer(text):
+    command = next(
+        part for part in text.split("create secret generic ")[1:] if part.startswith(name)
+    )
+    for match in LITERAL.finditer(command.split("\n\n")[0]):
         value = match["value"]
         if match["code"]:
             run = [sys.executable, "-c", match["code"]]
@@ -67,7 +71,29 @@ def test_the_pods_and_the_migration_hook_start_with_the_secret_the_chart_makes()
 
     [migrate] = find(manifests, "Job")["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e["value"] for e in migrate["env"]}
-    starts_with(env | decoded(find(manifests, "Secret", "motcua-migrations")))
+    migrations = starts_with(env | decoded(find(manifests, "Secret", "motcua-migrations")))
+    # The owner's login goes to the migration hook only; the pods log in as the role.
+    assert migrations.database_owner_url == production_values()["secrets"]["databaseOwnerUrl"]
+    assert settings.database_owner_url is None
+    assert settings.database_url.startswith(f"postgresql://{settings.database_role}:")
+
+
+def test_with_existing_secrets_only_the_migration_job_reads_the_owner_secret():
+    values = {"secrets": {"existingSecret": "motcua-settings", "existingOwnerSecret": "owner"}}
+    manifests = render(values)
+
+    def secrets_read(kind: str, name: str) -> set[str]:
+        spec = find(manifests, kind, name)["spec"]["template"]["spec"]
+        return {
+            ref["secretRef"]["name"]
+            for c in spec["containers"]
+            for ref in c["envFrom"]
+            if "secretRef" in ref
+        }
+
+    assert secrets_read("Job", "motcua-migrate") == {"motcua-settings", "owner"}
+    for pods in ("motcua-api", "motcua-worker"):
+        assert secrets_read("Deployment", pods) == {"motcua-settings"}
 
 
 def test_with_an_existing_secret_the_documented_one_is_enough_to_start():
@@ -78,6 +104,8 @@ def test_with_an_existing_secret_the_documented_one_is_enough_to_start():
         names[where] = set(secret)
         if where != "values.yaml":  # its comment shows placeholders, not values
             starts_with(config | secret)
+        # Each also shows the owner's Secret, for the migration hook alone.
+        assert set(example_secret(text(), "motcua-owner")) == {"MOTCUA_DATABASE_OWNER_URL"}
     # Every example names the same variables, and the chart would make the same ones.
     made = decoded(find(render(production_values()), "Secret", "motcua"))
     assert len(set(map(frozenset, names.values()))) == 1, names

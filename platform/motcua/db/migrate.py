@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from alembic import command, op
 from alembic.config import Config
 
-from motcua.db.session import TENANT_SETTING, asyncpg_url
+from motcua.db.session import TENANT_SETTING, asyncpg_url, plain_url
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # In a checkout the scripts sit at the repository root; a wheel carries them in the package.
@@ -30,6 +33,27 @@ def alembic_config(database_url: str, app_role: str) -> Config:
 
 def upgrade(database_url: str, app_role: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url, app_role), revision)
+
+
+def allow_login(owner_url: str, service_url: str, role: str) -> None:
+    """Let the application role log in, with the service's password: with its own login the
+    service cannot step out of the role (RESET ROLE, SET ROLE NONE) into the owner's."""
+    password = urlsplit(service_url).password
+
+    async def alter() -> None:
+        connection = await asyncpg.connect(plain_url(owner_url))
+        try:
+            statement = await connection.fetchval(
+                "SELECT CASE WHEN $2::text IS NULL THEN format('ALTER ROLE %I LOGIN', $1::text)"
+                " ELSE format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) END",
+                role,
+                unquote(password) if password is not None else None,
+            )
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(alter())
 
 
 def app_role() -> str:
