@@ -109,6 +109,9 @@ async def test_the_province_domain_reaches_the_same_routes(client, make_tenant, 
     )
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith(PROBLEM)
+    # The pages' stylesheet, which every page links as /static/…, is there too.
+    page = await client.get("/static/motcua.css", headers={"Host": a.domain})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/css")
 
 
 async def test_an_unknown_province_is_404(client, make_key):

@@ -12,6 +12,7 @@ import pytest
 
 from motcua.app import create_app
 from motcua.settings import load_settings
+from motcua.tenancy.resolve import SHARED_PREFIXES
 from tests.deploy.test_chart import find, production_values, render
 
 INTERNAL = ("/metrics", "/readyz")
@@ -26,9 +27,14 @@ def app_paths() -> tuple[str, ...]:
 
 
 def tenant_domain_paths() -> set[str]:
-    """What a province's own domain serves: its /t/{slug} routes, at the root."""
+    """What a province's own domain serves: its /t/{slug} routes, at the root, and the
+    pages' shared files (tenancy.resolve.SHARED_PREFIXES)."""
     prefix = TENANT.replace("{slug:str}", "x")
-    return {path.removeprefix(prefix) for path in app_paths() if path.startswith(prefix + "/")}
+    return {
+        path.removeprefix(prefix)
+        for path in app_paths()
+        if path.startswith(prefix + "/") or path.startswith(SHARED_PREFIXES)
+    }
 
 
 def routed(rule: dict[str, Any], path: str) -> bool:

@@ -24,6 +24,9 @@ from motcua.tenancy.directory import TenantDirectory, TenantRef
 log = logging.getLogger(__name__)
 
 TENANT_PREFIX = "/t/{slug:str}"
+# The pages' own files are the platform's, the same for every province: a province's
+# domain serves them as they are, not under its /t/{slug} routes.
+SHARED_PREFIXES = ("/static/",)
 
 
 def _host(scope: Scope) -> str:
@@ -48,7 +51,7 @@ class HostRouting:
         host = _host(scope)
         if path.startswith("/t/"):
             slug = path[3:].split("/", 1)[0]
-        elif host and host not in self.platform_hosts:
+        elif host and host not in self.platform_hosts and not path.startswith(SHARED_PREFIXES):
             try:
                 tenant = await self.directory.by_host(host)
             except Exception:  # the database is down: the router still answers problems
