@@ -68,6 +68,8 @@ async def test_database_outage_gives_503_then_recovers(cut_off_app, make_key):
     assert ready.headers["content-type"].startswith("application/problem+json")
     assert ready.json()["checks"]["database"] != "ok"
     assert ready.json()["checks"]["redis"] == "ok"
+    # Liveness never touches the database: a database outage restarts no pod.
+    assert (await client.get("/healthz")).status_code == 200
     down = await client.get("/api/v1/platform/tenants", headers=operator)
     assert down.status_code == 503
     assert "PostgreSQL" in down.json()["detail"]
@@ -89,6 +91,7 @@ async def test_redis_outage_shows_in_readiness_then_recovers(cut_off_app):
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "ok", "redis": ready.json()["checks"]["redis"]}
     assert ready.json()["checks"]["redis"] != "ok"
+    assert (await client.get("/healthz")).status_code == 200
     await redis_proxy.start()
 
     async def recovered():
