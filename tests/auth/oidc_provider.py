@@ -3,7 +3,8 @@
 Authorization code flow with PKCE (S256) and nonce; a discovery document and JWKS; the
 authorization endpoint signs in `user` at once (a test has no person to type a password).
 Knobs make the next ID token forged (signed with a key the JWKS does not publish), for
-another audience, or expired; `rotate()` publishes a new signing key.
+another audience, for a second audience too (with or without `azp`), or expired; `rotate()`
+publishes a new signing key.
 """
 
 from __future__ import annotations
@@ -178,16 +179,21 @@ def _grants(standin: OidcProvider) -> tuple[type, type]:
 
         def get_client_claims(self, client: Client) -> dict[str, Any]:
             now = int(time.time())
+            audiences = [standin.wrong_audience or client.client_id]
+            if standin.extra_audience:
+                audiences.append(standin.extra_audience)
             claims: dict[str, Any] = {
                 "iss": standin.issuer,
-                "aud": [standin.wrong_audience or client.client_id],
+                "aud": audiences,
                 "iat": now,
                 "exp": now + 300,
             }
+            if standin.azp is not None:
+                claims["azp"] = standin.azp
             if standin.expire_next:
                 claims.update(iat=now - 7200, exp=now - 3600)
             standin.expire_next = False
-            standin.wrong_audience = None
+            standin.wrong_audience = standin.extra_audience = standin.azp = None
             return claims
 
         def exists_nonce(self, nonce: str, request: Any) -> bool:
@@ -229,6 +235,8 @@ class OidcProvider:
         self.user: dict[str, Any] = {"sub": "u-1", "name": "Lê Văn An", "email": "an@tinh.vn"}
         self.forge_next = self.expire_next = False
         self.wrong_audience: str | None = None
+        self.extra_audience: str | None = None
+        self.azp: str | None = None
         self.jwks_fetches = 0
         self.issuer = ""
         self.server = Provider(self)

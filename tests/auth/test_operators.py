@@ -8,6 +8,7 @@ import pytest
 
 from motcua.app import create_app
 from motcua.auth.models import Role
+from motcua.auth.oidc import BROWSER_COOKIE, browser_binding
 from tests.auth.conftest import sign_in_with_provider
 from tests.running import running
 
@@ -122,7 +123,10 @@ async def test_a_sign_in_started_for_a_province_cannot_make_an_operator(
     async with httpx.AsyncClient() as browser:
         at_provider = await browser.get(start.headers["location"])
     back = httpx.URL(at_provider.headers["location"])
-    # The province's code and state, brought to the platform's callback.
+    # The province's code and state, brought to the platform's callback, even with the
+    # browser's binding cookie where the platform's callback would read it.
+    platform.cookies.set(BROWSER_COOKIE, browser_binding(back.params["state"]))
     hijacked = await platform.get("/api/v1/auth/oidc/callback", params=dict(back.params))
     assert hijacked.status_code == 400
+    assert "another province" in hijacked.json()["detail"]
     assert "motcua_session" not in platform.cookies

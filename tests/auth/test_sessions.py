@@ -157,3 +157,38 @@ def test_a_code_is_matched_to_its_own_time_step():
     assert totp.matching_step(secret, totp.code_at(secret, now), now) == int(now // 30)
     assert totp.matching_step(secret, totp.code_at(secret, now - 30), now) == int(now // 30) - 1
     assert totp.matching_step(secret, totp.code_at(secret, now - 60), now) is None
+
+
+async def test_a_refresh_token_presented_at_another_province_is_refused_untouched(
+    client, onboard, make_key
+):
+    _, base, _, email, _ = await signed_in_staff(client, onboard, make_key)
+    other = await onboard()
+    tokens = (await sign_in(client, base, email)).json()
+    refresh = {"refresh_token": tokens["refresh_token"]}
+    elsewhere = await client.post(f"/t/{other.slug}/api/v1/auth/refresh", json=refresh)
+    assert elsewhere.status_code == 401 and "another province" in elsewhere.json()["detail"]
+    at_platform = await client.post("/api/v1/auth/refresh", json=refresh)
+    assert at_platform.status_code == 401
+    # Still good where it belongs: not spent, and not taken for a reused token.
+    home = await client.post(f"{base}/auth/refresh", json=refresh)
+    assert home.status_code == 200, home.text
+
+
+async def test_staff_of_a_suspended_province_cannot_sign_in(client, onboard, make_key):
+    p, base, _, email, _ = await signed_in_staff(client, onboard, make_key)
+    tokens = (await sign_in(client, base, email)).json()
+    operator = {"Authorization": f"Bearer {await make_key(Role.OPERATOR)}"}
+    platform = f"/api/v1/platform/tenants/{p.slug}"
+    assert (await client.post(f"{platform}/suspend", headers=operator)).status_code == 200
+    try:
+        refused = await sign_in(client, base, email)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "suspended" in refused.json()["detail"]
+        refresh = {"refresh_token": tokens["refresh_token"]}
+        assert (await client.post(f"{base}/auth/refresh", json=refresh)).status_code == 403
+        assert (await client.get(f"{base}/auth/oidc/login")).status_code == 403
+    finally:
+        assert (await client.post(f"{platform}/resume", headers=operator)).status_code == 200
+    assert (await sign_in(client, base, email)).status_code == 200

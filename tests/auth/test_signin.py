@@ -6,7 +6,8 @@ import pytest
 
 from motcua.auth import totp
 from motcua.auth.models import Role
-from tests.auth.conftest import sign_in_with_provider
+from motcua.auth.oidc import BROWSER_COOKIE, browser_binding
+from tests.auth.conftest import provider_redirect, sign_in_with_provider
 
 PASSWORD = "mật-khẩu-đủ-dài"
 
@@ -34,7 +35,7 @@ async def province(client, onboard, make_key, provider):
 
 
 async def test_an_officer_signs_in_with_the_provinces_provider(client, provider, province):
-    _, base, _ = province
+    _, base, admin = province
     provider.user = {**provider.user, "roles": ["motcua-officer"], "agency": "TT.X.AN"}
     done, _ = await sign_in_with_provider(client, provider, base)
     assert done.status_code == 303, done.text
@@ -54,17 +55,56 @@ async def test_an_officer_signs_in_with_the_provinces_provider(client, provider,
         f"{base}/dossiers/X/events", json={"action": "start"}, headers={"X-CSRF-Token": csrf}
     )
     assert write.status_code == 404  # past the guard: no such dossier
+    # The sign-in is in the province's log, for its admins.
+    [signed_in] = await audit_log(client, base, admin, "auth.sign_in")
+    assert signed_in["target"] == "oidc" and signed_in["display"] == "Lê Văn An"
 
 
-async def test_a_replayed_state_is_refused(client, provider, province):
-    _, base, _ = province
+async def audit_log(client, base, admin, action):
+    page = await client.get(f"{base}/audit", headers=admin, params={"action": action})
+    assert page.status_code == 200, page.text
+    return page.json()["items"]
+
+
+async def test_a_replayed_state_is_refused_and_audited(client, provider, province):
+    _, base, admin = province
     provider.user = {**provider.user, "roles": ["motcua-officer"]}
     done, query = await sign_in_with_provider(client, provider, base)
     assert done.status_code == 303
+    assert BROWSER_COOKIE not in client.cookies  # the callback took it back
+    # Even from the browser that started it, with its cookie: a state works once.
+    state = query["state"][0]
+    client.cookies.set(BROWSER_COOKIE, browser_binding(state))
     again = await client.get(
-        f"{base}/auth/oidc/callback", params={"code": query["code"][0], "state": query["state"][0]}
+        f"{base}/auth/oidc/callback", params={"code": query["code"][0], "state": state}
     )
     assert again.status_code == 400
+    [failed] = await audit_log(client, base, admin, "auth.sign_in_failed")
+    assert "already used" in failed["detail"]["reason"] and failed["target"] == "oidc"
+
+
+async def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(
+    client, provider, province, app
+):
+    """Login CSRF: someone's own sign-in, finished in another person's browser."""
+    import httpx
+
+    _, base, admin = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    path, query = await provider_redirect(client, provider, base)
+    transport = httpx.ASGITransport(app=app, client=("10.66.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as victim:
+        lured = await victim.get(path, params=query)
+        assert lured.status_code == 400, lured.text
+        assert "not started in this browser" in lured.json()["detail"]
+        assert "motcua_session" not in victim.cookies
+        victim.cookies.set(BROWSER_COOKIE, browser_binding("another-state"))
+        assert (await victim.get(path, params=query)).status_code == 400
+    failed = await audit_log(client, base, admin, "auth.sign_in_failed")
+    assert len(failed) == 2 and all("browser" in f["detail"]["reason"] for f in failed)
+    assert {f["client"] for f in failed} == {"10.66.0.1"}
+    # The refusals did not spend the state: the browser that started finishes its sign-in.
+    assert (await client.get(path, params=query)).status_code == 303
 
 
 @pytest.mark.parametrize("knob", ["forge_next", "expire_next", "wrong_audience"])
@@ -77,14 +117,36 @@ async def test_a_bad_id_token_is_refused(client, provider, province, knob):
     assert "motcua_session" not in client.cookies
 
 
-async def test_a_rotated_provider_key_is_fetched_again(client, provider, province):
+async def test_a_rotated_provider_key_is_fetched_again_at_most_once_a_minute(
+    client, provider, province, monkeypatch
+):
+    from motcua.auth import oidc
+
     _, base, _ = province
     provider.user = {**provider.user, "roles": ["motcua-officer"]}
     assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
     fetched = provider.jwks_fetches
     provider.rotate()
+    # A key id never seen, within the minute of the last read: refused, the provider not
+    # asked (a stream of tokens under invented key ids looks the same).
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 401
+    assert provider.jwks_fetches == fetched
+    monkeypatch.setattr(oidc, "REFETCH_AFTER", 0.0)  # the minute has passed
     assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
     assert provider.jwks_fetches == fetched + 1
+
+
+async def test_a_token_for_several_audiences_must_name_us_as_its_authorized_party(
+    client, provider, province
+):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    provider.extra_audience = "another-app"
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 401
+    provider.extra_audience, provider.azp = "another-app", "another-app"
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 401
+    provider.extra_audience, provider.azp = "another-app", provider.client_id
+    assert (await sign_in_with_provider(client, provider, base))[0].status_code == 303
 
 
 async def test_a_key_replaced_under_its_kid_is_fetched_again_at_most_once_a_minute(
@@ -240,3 +302,31 @@ async def test_a_viewer_signed_in_reads_but_cannot_write(client, onboard, make_k
     assert (await client.get(f"{base}/dossiers", headers=bearer)).status_code == 200
     write = await client.post(f"{base}/dossiers/X/events", headers=bearer, json={"action": "start"})
     assert write.status_code == 403
+
+
+async def test_a_sign_in_opened_on_another_host_starts_again_on_the_platforms(settings, onboard):
+    """The provider comes back to the platform's host: the browser's binding cookie must be
+    set there, not on the province's own domain."""
+    import secrets
+
+    import httpx
+    import msgspec
+
+    from motcua.app import create_app
+    from tests.running import running
+
+    p = await onboard()
+    configured = msgspec.structs.replace(
+        settings,
+        public_base_url="http://motcua.example.vn",
+        queue_name=f"motcua:test:{secrets.token_hex(4)}",
+    )
+    async with running(create_app(configured)) as application:
+        transport = httpx.ASGITransport(app=application, client=("10.9.8.6", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+            start = await c.get(f"/t/{p.slug}/api/v1/auth/oidc/login", params={"return_to": "/x"})
+    assert start.status_code == 302, start.text
+    assert start.headers["location"] == (
+        f"http://motcua.example.vn/t/{p.slug}/api/v1/auth/oidc/login?return_to=%2Fx"
+    )
+    assert "motcua_oidc" not in start.headers.get("set-cookie", "")

@@ -46,9 +46,32 @@ async def test_a_staff_route_counts_per_key_not_per_address(strict_app, onboard,
     first = {"Authorization": f"Bearer {await make_key(Role.OFFICER, province)}"}
     second = {"Authorization": f"Bearer {await make_key(Role.OFFICER, province)}"}
     async with _client(strict_app, "10.7.7.7") as desk:
+        # A key's first request, before it is known good, counts under the address.
+        assert (await desk.get(url, headers=first)).status_code == 200
         assert [(await desk.get(url, headers=first)).status_code for _ in range(3)] == [200] * 3
         assert (await desk.get(url, headers=first)).status_code == 429
         assert (await desk.get(url, headers=second)).status_code == 200
+
+
+def _invented_key():
+    return {"Authorization": f"Bearer mc_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"}
+
+
+async def test_invented_keys_from_one_address_are_limited_like_one_caller(
+    strict_app, onboard, make_key
+):
+    province = await onboard()
+    url = f"/t/{province.slug}/api/v1/dossiers"
+    real = {"Authorization": f"Bearer {await make_key(Role.OFFICER, province)}"}
+    async with _client(strict_app, "10.7.7.8") as prober, _client(strict_app, "10.7.7.9") as other:
+        assert (await prober.get(url, headers=real)).status_code == 200  # known good from now
+        answers = [(await prober.get(url, headers=_invented_key())).status_code for _ in range(4)]
+        assert answers == [401, 401, 429, 429]
+        forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"}
+        assert (await prober.get(url, headers=forged)).status_code == 429
+        # The real key counts as itself; another address has its own allowance.
+        assert (await prober.get(url, headers=real)).status_code == 200
+        assert (await other.get(url, headers=_invented_key())).status_code == 401
 
 
 async def test_two_processes_counting_one_address_together_never_let_more_through(settings):

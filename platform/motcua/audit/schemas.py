@@ -28,8 +28,8 @@ class AuditPage(msgspec.Struct, kw_only=True):
 
 
 class Viewer(msgspec.Struct, kw_only=True):
-    """Who opened a citizen's dossier, as the citizen may see it."""
+    """Who opened a citizen's dossier, as the citizen may see it: the office, never the
+    officer (no province setting shows officers' names)."""
 
     agency: str
     at: datetime
-    officer: str | None = None  # only where the province shows officers' names

@@ -10,11 +10,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.schemas import AuditEntry, AuditPage, Viewer
+from motcua.db.session import TENANT_SETTING
+
+_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,34 @@ def record(
         session.add(AuditEvent(agency_code=actor.agency_code, **common))
     else:
         session.add(PlatformAuditEvent(tenant_id=tenant_id, tenant_slug=tenant_slug, **common))
+
+
+async def record_in_province(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    action: str,
+    actor: Actor,
+    target: str = "",
+    client: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add a row to a province's log from a platform session (sign-in sessions are platform
+    rows, but what befalls a staff member's session is the province's to see), in the same
+    transaction: the row passes the province's row-level policy for this transaction only."""
+    await session.execute(_SET_TENANT, {"tenant": str(tenant_id)})
+    session.add(
+        AuditEvent(
+            tenant_id=tenant_id,
+            agency_code=actor.agency_code,
+            subject=actor.subject[:120],
+            display=actor.display[:200],
+            action=action,
+            target=target[:300],
+            client=client[:64] if client else None,
+            detail=detail or None,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,11 +44,15 @@ class Audited:
     # Top-level fields of the JSON body worth keeping ("action", "agency_code"): never
     # personal data, never secrets.
     detail: tuple[str, ...] = ()
+    # Query parameters worth keeping, on the same terms (a list read's filters).
+    query: tuple[str, ...] = ()
 
 
-def audited(action: str, target: str = "", detail: tuple[str, ...] = ()) -> dict[str, Any]:
+def audited(
+    action: str, target: str = "", detail: tuple[str, ...] = (), query: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The route ``opt`` of an audited route."""
-    return {AUDIT_OPT: Audited(action, target, detail)}
+    return {AUDIT_OPT: Audited(action, target, detail, query)}
 
 
 @dataclass(slots=True)
@@ -195,6 +199,11 @@ async def _json_fields(request: Request[Any, Any, Any], fields: tuple[str, ...])
     return {name: body[name] for name in fields if isinstance(body.get(name), str | int | bool)}
 
 
+def _query_fields(request: Request[Any, Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    found = {name: request.query_params.get(name) for name in fields}
+    return {name: value[:100] for name, value in found.items() if value}
+
+
 async def begin_request(request: Request[Any, Any, Any]) -> None:
     """The app's before_request hook: the guards have passed, the route's action is known."""
     spec = request.route_handler.opt.get(AUDIT_OPT)
@@ -214,7 +223,10 @@ async def begin_request(request: Request[Any, Any, Any]) -> None:
             actor=actor_of(principal) if principal is not None else Actor("anonymous"),
             target=target,
             client=request.client.host if request.client else None,
-            detail=await _json_fields(request, spec.detail),
+            detail={
+                **await _json_fields(request, spec.detail),
+                **_query_fields(request, spec.query),
+            },
             tenant_id=tenant_id,
             tenant_slug=None if tenant_id else slug,
         )

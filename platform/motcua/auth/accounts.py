@@ -2,6 +2,12 @@
 
 For provinces without an identity provider, and for development. Staff records also give
 role and agency to people who sign in through a provider that does not carry them.
+
+Guessing is slowed three ways (docs/security.md): wrong attempts from one address lock
+that address out of the account for a while (not the account: a stranger cannot keep its
+owner out from one address); attempts on one account from anywhere are limited a minute;
+and only many wrong attempts in a row, which take several addresses, lock the account
+for everyone. The sign-in routes are also limited per address (security/limits.py).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from typing import Literal, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,12 +32,17 @@ from motcua.auth.models import Role, Staff, StaffInvitation
 from motcua.auth.service import Principal
 from motcua.auth.sessions import SessionService
 from motcua.catalog.service import CatalogService
+from motcua.db import current_tenant
 from motcua.errors import Conflict, Invalid, NotFound, Problem, Unauthorized
 from motcua.notices.vault import Vault
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.VIEWER})
-MAX_FAILURES = 5  # wrong passwords in a row before the account locks
+MAX_FAILURES = 5  # wrong attempts from one address before it is locked out of the account
 LOCK_FOR = timedelta(minutes=15)
+# Wrong attempts in a row, from any addresses, before the account locks for everyone: more
+# than one address can make before it is locked out.
+MAX_FAILURES_ANY_ADDRESS = 20
+ATTEMPTS_PER_MINUTE = 10  # on one account, from anywhere, that reach the password check
 INVITATION_LIFETIME = timedelta(days=3)
 MIN_PASSWORD = 10
 WRONG = "The e-mail address or the password is wrong."
@@ -44,13 +56,23 @@ class AccountLocked(Problem):
     status = HTTPStatus.LOCKED
 
 
+class AttemptCounter(Protocol):
+    """Counts attempts on an account in a window, in a store every process shares
+    (security/limits.py): (attempts so far, seconds left in the window)."""
+
+    async def hit(self, account: str, window: int) -> tuple[int, int]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """Why a sign-in failed, for the audit log; the client only learns WRONG."""
+    """Why a sign-in failed, for the audit log; the client only learns WRONG, or that it
+    must wait."""
 
     reason: str
     staff: Staff | None
-    locked: bool = False
+    locked: bool = False  # 423: this address is locked out of the account, or everyone is
+    locked_now: Literal["address", "account"] | None = None  # this attempt locked it
+    retry_after: int | None = None  # 429: too many attempts on the account this minute
 
 
 def principal_of(staff: Staff) -> Principal:
@@ -181,38 +203,73 @@ class StaffService:
 
     # -- signing in ----------------------------------------------------------------------
 
-    async def check_password(self, email: str, password: str, code: str | None) -> Staff | Failure:
-        """The staff member, or why not. Counts failures and locks the account after
-        MAX_FAILURES; the caller commits either way, so a failure is remembered."""
+    async def check_password(
+        self,
+        email: str,
+        password: str,
+        code: str | None,
+        *,
+        address: str,
+        attempts: AttemptCounter | None = None,
+    ) -> Staff | Failure:
+        """The staff member, or why not. A failure is counted against the account from this
+        address, and against the account itself; the caller commits either way, so a failure
+        is remembered."""
         staff = await self.by_email(email)
         now = datetime.now(UTC)
-        if staff is None or not staff.active or staff.password_hash is None:
+        known = staff is not None and staff.active and staff.password_hash is not None
+        if staff is not None and known:
+            if await self._locked_out(staff, address):
+                return Failure("locked out for this address", staff, locked=True)
+            if staff.locked_until is not None and staff.locked_until > now:
+                return Failure("account locked", staff, locked=True)
+        if attempts is not None:
+            # Unknown addresses count too: a 429 must not tell which accounts exist.
+            account = f"{current_tenant(self.session)}:{email.strip().lower()}"
+            count, left = await attempts.hit(account, 60)
+            if count > ATTEMPTS_PER_MINUTE:
+                return Failure("too many attempts on the account", staff, retry_after=left or 60)
+        if staff is None or not known or staff.password_hash is None:
             _verify(_DUMMY_HASH, password)
             return Failure("unknown or inactive account", staff)
-        if staff.locked_until is not None and staff.locked_until > now:
-            return Failure("account locked", staff, locked=True)
         if not _verify(staff.password_hash, password):
-            return self._failed(staff, "wrong password", now)
+            return await self._failed(staff, "wrong password", now, address)
         if staff.totp_enabled:
             secret = self._totp_secret(staff)
             if not code:
                 return Failure("one-time code missing", staff)
             if secret is None or (step := totp.matching_step(secret, code)) is None:
-                return self._failed(staff, "wrong one-time code", now)
+                return await self._failed(staff, "wrong one-time code", now, address)
             if not await self._first_use(staff, step):
-                return self._failed(staff, "one-time code already used", now)
+                return await self._failed(staff, "one-time code already used", now, address)
         staff.failed_attempts, staff.locked_until = 0, None
         staff.last_sign_in_at = now
+        await self.redis.delete(self._failures_key(staff, address))
         if _hasher.check_needs_rehash(staff.password_hash):
             staff.password_hash = _hasher.hash(password)
         return staff
 
-    def _failed(self, staff: Staff, reason: str, now: datetime) -> Failure:
+    def _failures_key(self, staff: Staff, address: str) -> str:
+        return f"{self.prefix}:sign-in-failures:{staff.id}:{address}"
+
+    async def _locked_out(self, staff: Staff, address: str) -> bool:
+        failures = await self.redis.get(self._failures_key(staff, address))
+        return int(failures or 0) >= MAX_FAILURES
+
+    async def _failed(self, staff: Staff, reason: str, now: datetime, address: str) -> Failure:
+        key, seconds = self._failures_key(staff, address), int(LOCK_FOR.total_seconds())
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=seconds, nx=True)  # the window opens at the first failure
+            pipe.incr(key)
+            _, failures = await pipe.execute()
         staff.failed_attempts += 1
-        if staff.failed_attempts >= MAX_FAILURES:
+        if staff.failed_attempts >= MAX_FAILURES_ANY_ADDRESS:
             staff.failed_attempts = 0
             staff.locked_until = now + LOCK_FOR
-            return Failure(reason, staff, locked=True)
+            return Failure(reason, staff, locked=True, locked_now="account")
+        if failures >= MAX_FAILURES:
+            await self.redis.expire(key, seconds)  # locked out for LOCK_FOR from now
+            return Failure(reason, staff, locked=True, locked_now="address")
         return Failure(reason, staff)
 
     # -- one-time codes ------------------------------------------------------------------

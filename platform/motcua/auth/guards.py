@@ -140,5 +140,19 @@ def requires(*roles: Role) -> Guard:
 
 operator_only = requires(Role.OPERATOR)
 
+
+async def open_province(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Nobody signs in to a suspended province (its staff routes are closed anyway): a clear
+    403 rather than a session that opens nothing."""
+    slug = connection.path_params.get("slug")
+    if slug is None:
+        return
+    tenant = await services(connection).directory.by_slug(slug)
+    if tenant is not None and tenant.suspended:
+        raise Forbidden("This province is suspended; its staff cannot sign in.")
+
+
 # Marks a route that anyone may call (citizens): every route declares its access rule.
 public = {"access": "public"}

@@ -1,12 +1,21 @@
 """OpenID Connect sign-in: authorization code flow with PKCE, state and nonce, ID token
 verified against the issuer's published keys.
 
-The provider's discovery document and keys are cached per issuer; a token signed with a key
-the cache does not know makes one fresh fetch (the provider rotated its keys).
+The state is bound to the browser that started the sign-in (RFC 6749 §10.12): the login
+sets a short-lived HttpOnly cookie holding a digest of the state, and the callback refuses
+a state the browser does not hold, so nobody can finish their own sign-in in someone
+else's browser (login CSRF).
+
+The provider's discovery document and keys are cached per issuer and read again hourly; a
+token under a key id the cache does not know, or with a bad signature under one it knows,
+makes a fresh read of the keys, at most once a minute per issuer (a stream of forged tokens
+must not become a stream of requests to the provider).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -26,10 +35,11 @@ from joserfc.jwk import KeySet
 from motcua.errors import BadRequest, Invalid, Unauthorized, Unavailable
 
 STATE_SECONDS = 600  # time a person has at the provider's sign-in page
-DISCOVERY_SECONDS = 3600
-# A bad signature under a kid we know may be a key replaced under that kid: the keys are
-# read again, at most this often per issuer (a stream of forged tokens looks the same).
+DISCOVERY_SECONDS = 3600  # the discovery document and the keys are read again this often
+# A kid we do not know may be a rotated key, a bad signature under a kid we know a key
+# replaced under that kid: the keys are read again, at most this often per issuer.
 REFETCH_AFTER = 60.0
+BROWSER_COOKIE = "motcua_oidc"  # the digest of the state, in the browser that started
 LEEWAY = 60  # clock difference tolerated on exp and iat
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 ENV_REFERENCE = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
@@ -121,15 +131,22 @@ class OidcClient:
             raise Unavailable(f"The identity provider cannot be reached ({exc}).") from None
         return found
 
-    async def _key_set(self, issuer: str, kid: str | None, *, again: bool = False) -> KeySet:
+    async def _key_set(self, issuer: str, kid: str | None) -> KeySet:
         keys = self._keys.get(issuer)
-        known = keys is not None and (kid is None or any(k.kid == kid for k in keys.keys))
-        if keys is None or not known or again:
-            document = await self.metadata(issuer)
-            published: Any = await self._get_json(document["jwks_uri"])
-            keys = KeySet.import_key_set(published)
-            self._keys[issuer] = keys
-            _FETCHED[issuer] = time.monotonic()
+        fetched = _FETCHED.get(issuer)
+        if keys is None or fetched is None or time.monotonic() - fetched > DISCOVERY_SECONDS:
+            return await self._fetch_keys(issuer)
+        unknown = kid is not None and not any(k.kid == kid for k in keys.keys)
+        if unknown and may_refetch(issuer):
+            return await self._fetch_keys(issuer)
+        return keys  # an unknown kid within the minute: the token fails to verify
+
+    async def _fetch_keys(self, issuer: str) -> KeySet:
+        document = await self.metadata(issuer)
+        published: Any = await self._get_json(document["jwks_uri"])
+        keys = KeySet.import_key_set(published)
+        self._keys[issuer] = keys
+        _FETCHED[issuer] = time.monotonic()
         return keys
 
     # -- the flow ------------------------------------------------------------------------
@@ -143,8 +160,9 @@ class OidcClient:
         redirect_uri: str,
         return_to: str,
         audience: str,
-    ) -> str:
-        """The provider's authorization address to send the browser to."""
+    ) -> tuple[str, str]:
+        """The provider's authorization address to send the browser to, and the value of
+        the BROWSER_COOKIE to set in that browser."""
         document = await self.metadata(config.issuer)
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
@@ -155,7 +173,7 @@ class OidcClient:
             ex=STATE_SECONDS,
         )
         endpoint = str(document["authorization_endpoint"])
-        return (endpoint + ("&" if "?" in endpoint else "?")) + urlencode(
+        url = (endpoint + ("&" if "?" in endpoint else "?")) + urlencode(
             [
                 ("response_type", "code"),
                 ("client_id", config.client_id),
@@ -167,6 +185,7 @@ class OidcClient:
                 ("code_challenge_method", "S256"),
             ],
         )
+        return url, browser_binding(state)
 
     async def complete(
         self,
@@ -176,9 +195,16 @@ class OidcClient:
         *,
         code: str,
         state: str,
+        browser: str | None,
         audience: str,
     ) -> tuple[dict[str, Any], str]:
-        """The verified ID token's claims and where to send the person afterwards."""
+        """The verified ID token's claims and where to send the person afterwards. `browser`
+        is the BROWSER_COOKIE the callback came with: checked before the state is used, so
+        a forged callback cannot spend the real one."""
+        if not browser or not hmac.compare_digest(browser, browser_binding(state)):
+            raise BadRequest(
+                "This sign-in was not started in this browser, or took too long: start again."
+            )
         raw = await redis.getdel(f"{prefix}:oidc-state:{state}")
         if raw is None:
             raise BadRequest("This sign-in link is unknown, expired or already used.")
@@ -217,9 +243,9 @@ class OidcClient:
             try:
                 token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
             except BadSignatureError:
-                if time.monotonic() - _FETCHED.get(config.issuer, 0.0) < REFETCH_AFTER:
+                if not may_refetch(config.issuer):
                     raise
-                keys = await self._key_set(config.issuer, header.get("kid"), again=True)
+                keys = await self._fetch_keys(config.issuer)
                 token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
             jwt.JWTClaimsRegistry(
                 leeway=LEEWAY,
@@ -232,7 +258,24 @@ class OidcClient:
             ).validate(token.claims)
         except (JoseError, ValueError, KeyError) as exc:
             raise Unauthorized(f"The ID token is not valid ({type(exc).__name__}).") from None
-        return dict(token.claims)
+        claims = dict(token.claims)
+        # OpenID Connect Core 3.1.3.7: a token for several audiences names the party it was
+        # issued to (azp); it must be us, whenever it is there.
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        azp = claims.get("azp")
+        if (len(audiences) > 1 or azp is not None) and azp != config.client_id:
+            raise Unauthorized("The ID token was issued to another client (azp).")
+        return claims
+
+
+def may_refetch(issuer: str) -> bool:
+    """Whether the issuer's keys may be read again now: at most once a REFETCH_AFTER."""
+    return time.monotonic() - _FETCHED.get(issuer, -REFETCH_AFTER) >= REFETCH_AFTER
+
+
+def browser_binding(state: str) -> str:
+    """What the browser that started a sign-in keeps: a digest of the state, not the state."""
+    return hashlib.sha256(b"motcua-oidc-browser:" + state.encode()).hexdigest()
 
 
 def _as_dict(pending: Pending) -> dict[str, str]:

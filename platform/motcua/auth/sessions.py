@@ -79,8 +79,10 @@ class SessionService:
         access = self.signer.issue(principal_of(row), row.id)
         return Tokens(access, refresh, ACCESS_SECONDS, row)
 
-    async def refresh(self, refresh_token: str) -> Tokens:
-        """New tokens for a refresh token used for the first time; a second use revokes."""
+    async def refresh(self, refresh_token: str, tenant_id: uuid.UUID | None) -> Tokens:
+        """New tokens for a refresh token used for the first time; a second use revokes.
+        Presented where its session was not opened (another province, or a province's at
+        the platform), it is refused untouched: still good where it belongs."""
         found = await self.session.execute(
             select(RefreshToken, SignInSession)
             .join(SignInSession, SignInSession.id == RefreshToken.session_id)
@@ -91,6 +93,12 @@ class SessionService:
         if row is None:
             raise Unauthorized("The refresh token is unknown; sign in again.")
         token, signed_in = row[0], row[1]
+        if signed_in.tenant_id != tenant_id:
+            raise Unauthorized(
+                "This session belongs to a province; refresh it there."
+                if tenant_id is None
+                else "This session belongs to another province."
+            )
         now = datetime.now(UTC)
         if signed_in.revoked_at is not None or signed_in.expires_at < now:
             raise Unauthorized("This session has ended; sign in again.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import httpx
 from arq.connections import ArqRedis
@@ -17,21 +18,29 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.audit.service import Actor, record
+from motcua.audit.service import Actor, record, record_in_province
 from motcua.audit.trail import add_detail, audited, set_target
-from motcua.auth.accounts import INVITATION_LIFETIME, WRONG, AccountLocked, Failure, StaffService
+from motcua.auth.accounts import (
+    INVITATION_LIFETIME,
+    WRONG,
+    AccountLocked,
+    Failure,
+    StaffService,
+)
 from motcua.auth.accounts import principal_of as staff_principal
 from motcua.auth.guards import (
     CSRF_COOKIE,
     CSRF_HEADER,
     REFRESH_COOKIE,
     SESSION_COOKIE,
+    open_province,
     operator_only,
     public,
     requires,
 )
+from motcua.auth.invitation_page import INVITATION_PAGE, InvitationPage, accept_invitation
 from motcua.auth.models import Role, Staff
-from motcua.auth.oidc import OidcClient
+from motcua.auth.oidc import BROWSER_COOKIE, STATE_SECONDS, OidcClient
 from motcua.auth.providers import ProviderService, operator_config, operator_for
 from motcua.auth.service import Principal
 from motcua.auth.sessions import SESSION_LIFETIME, SessionRevoked, SessionService, Tokens
@@ -53,8 +62,9 @@ from motcua.auth.signin_schemas import (
 )
 from motcua.auth.tokens import ACCESS_SECONDS, signer_for
 from motcua.db import Database
-from motcua.errors import Forbidden, NotFound, Unauthorized
+from motcua.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from motcua.notices.vault import Vault
+from motcua.security.limits import attempts, sign_in_limit, too_many
 from motcua.settings import Settings
 from motcua.state import services
 from motcua.tenancy.directory import TenantRef
@@ -63,10 +73,32 @@ any_staff = requires(Role.ADMIN, Role.OFFICER, Role.VIEWER)
 admin_only = requires(Role.ADMIN)
 ReturnTo = Annotated[str, QueryParameter(max_length=500)]
 AnyRequest = Request[Any, Any, Any]
+# The routes that sign someone in: limited per client address, apart from the public limit.
+LIMITED = [sign_in_limit.middleware]
+TOTP_CONFIRMS_PER_MINUTE = 10  # per staff member: a six-digit code is not guessed this way
 
 
 def _client(request: AnyRequest) -> str | None:
     return request.client.host if request.client else None
+
+
+def _bind_browser(response: Response[Any], binding: str, callback: str, settings: Settings) -> None:
+    """The cookie that ties a sign-in's state to this browser, sent back to the callback only."""
+    response.set_cookie(
+        Cookie(
+            key=BROWSER_COOKIE,
+            value=binding,
+            max_age=STATE_SECONDS,
+            httponly=True,
+            secure=settings.public_base_url.startswith("https://"),
+            samesite="lax",  # sent on the provider's redirect back: a top-level navigation
+            path=urlsplit(callback).path,
+        )
+    )
+
+
+def _unbind_browser(response: Response[Any], callback: str) -> None:
+    response.delete_cookie(BROWSER_COOKIE, path=urlsplit(callback).path)
 
 
 def _safe_return(path: str, default: str) -> str:
@@ -124,7 +156,9 @@ async def _start(db: Database, request: AnyRequest, principal: Principal, method
     return tokens
 
 
-async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) -> Tokens:
+async def _refresh(
+    db: Database, request: AnyRequest, data: RefreshIn | None, tenant_id: uuid.UUID | None
+) -> Tokens:
     token = data.refresh_token if data and data.refresh_token else None
     if token is None:
         token = request.cookies.get(REFRESH_COOKIE)
@@ -137,16 +171,28 @@ async def _refresh(db: Database, request: AnyRequest, data: RefreshIn | None) ->
     async with db.platform_session() as session:
         sessions = SessionService(session, signer_for(found.settings), found.queue, found.settings)
         try:
-            tokens = await sessions.refresh(token)
+            tokens = await sessions.refresh(token, tenant_id)
         except SessionRevoked as revoked:
-            record(
-                session,
-                action=revoked.action,
-                actor=Actor(revoked.signed_in.subject, revoked.signed_in.display),
-                target=f"session:{revoked.signed_in.id}",
-                client=_client(request),
-                tenant_id=revoked.signed_in.tenant_id,
-            )
+            signed_in = revoked.signed_in
+            actor = Actor(signed_in.subject, signed_in.display, signed_in.agency_code)
+            target = f"session:{signed_in.id}"
+            if signed_in.tenant_id is not None:  # a staff member's: in the province's log
+                await record_in_province(
+                    session,
+                    signed_in.tenant_id,
+                    action=revoked.action,
+                    actor=actor,
+                    target=target,
+                    client=_client(request),
+                )
+            else:
+                record(
+                    session,
+                    action=revoked.action,
+                    actor=actor,
+                    target=target,
+                    client=_client(request),
+                )
             await session.commit()
             raise
         await session.commit()
@@ -214,13 +260,20 @@ def provide_providers(session: NamedDependency[AsyncSession]) -> ProviderService
     return ProviderService(session)
 
 
-class SignIn(Controller):
-    """A province's staff sign in: its identity provider, or a staff password."""
+class SignIn(InvitationPage, Controller):
+    """A province's staff sign in: its identity provider, or a staff password (and the page
+    of an invitation link, from InvitationPage). Closed while the province is suspended."""
 
     path = "/api/v1/auth"
     tags = ["sign-in"]
+    guards = [open_province]
 
-    @get("/oidc/login", summary="Sign in with the province's identity provider", opt=public)
+    @get(
+        "/oidc/login",
+        summary="Sign in with the province's identity provider",
+        opt=public,
+        middleware=LIMITED,
+    )
     async def oidc_login(
         self,
         request: AnyRequest,
@@ -229,19 +282,33 @@ class SignIn(Controller):
         settings: NamedDependency[Settings],
         return_to: ReturnTo = "",
     ) -> Redirect:
+        callback = _callback_url(settings, tenant)
+        if settings.public_base_url and request.url.netloc != urlsplit(callback).netloc:
+            # The provider sends the browser back to the platform's host: start there, so
+            # the browser's cookie is where the callback can read it.
+            here = urlsplit(str(request.url))
+            login = f"{settings.base_url}/t/{tenant.slug}{self.path}/oidc/login"
+            return Redirect(f"{login}?{here.query}" if here.query else login, status_code=302)
         config = await providers.config()
         async with httpx.AsyncClient(timeout=10.0) as http:
-            url = await OidcClient(http).begin(
+            url, binding = await OidcClient(http).begin(
                 config,
                 services(request).queue,
                 settings.queue_name,
-                redirect_uri=_callback_url(settings, tenant),
+                redirect_uri=callback,
                 return_to=_safe_return(return_to, f"/t/{tenant.slug}/api/v1/auth/me"),
                 audience=str(tenant.id),
             )
-        return Redirect(url, status_code=302)
+        redirect = Redirect(url, status_code=302)
+        _bind_browser(redirect, binding, callback, settings)
+        return redirect
 
-    @get("/oidc/callback", summary="Where the identity provider sends the browser back", opt=public)
+    @get(
+        "/oidc/callback",
+        summary="Where the identity provider sends the browser back",
+        opt=public,
+        middleware=LIMITED,
+    )
     async def oidc_callback(
         self,
         request: AnyRequest,
@@ -262,10 +329,11 @@ class SignIn(Controller):
                     settings.queue_name,
                     code=code,
                     state=oauth_state,
+                    browser=request.cookies.get(BROWSER_COOKIE),
                     audience=str(tenant.id),
                 )
             principal = await providers.staff_for(config, claims)
-        except (Unauthorized, Forbidden) as exc:
+        except (BadRequest, Unauthorized, Forbidden) as exc:
             await session.rollback()
             record(
                 session,
@@ -287,9 +355,16 @@ class SignIn(Controller):
         tokens = await _start(db, request, principal, "oidc")
         redirect = Redirect(return_to, status_code=303)
         _with_cookies(redirect, tokens, settings)
+        _unbind_browser(redirect, _callback_url(settings, tenant))
         return redirect
 
-    @post("/password", summary="Sign in with a staff password", opt=public, status_code=200)
+    @post(
+        "/password",
+        summary="Sign in with a staff password",
+        opt=public,
+        status_code=200,
+        middleware=LIMITED,
+    )
     async def password(
         self,
         request: AnyRequest,
@@ -299,10 +374,18 @@ class SignIn(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Response[TokensOut]:
-        checked = await staff.check_password(data.email, data.password, data.code)
+        checked = await staff.check_password(
+            data.email,
+            data.password,
+            data.code,
+            address=_client(request) or "unknown",
+            attempts=attempts(request, "sign-in-account"),
+        )
         if isinstance(checked, Failure):
             who = checked.staff
-            actor = Actor(f"staff:{who.id}", who.name) if who else Actor("anonymous")
+            actor = (
+                Actor(f"staff:{who.id}", who.name, who.agency_code) if who else Actor("anonymous")
+            )
             record(
                 session,
                 action="auth.sign_in_failed",
@@ -311,15 +394,21 @@ class SignIn(Controller):
                 client=_client(request),
                 detail={"reason": checked.reason},
             )
-            if checked.locked:
+            if checked.locked_now:
                 record(
                     session,
                     action="auth.locked",
                     actor=actor,
                     target="password",
                     client=_client(request),
+                    detail={"scope": checked.locked_now},
                 )
             await session.commit()  # the failure counts even though the answer is an error
+            if checked.retry_after is not None:
+                raise too_many(
+                    "Too many sign-in attempts on this account: wait a minute.",
+                    checked.retry_after,
+                )
             if checked.locked:
                 raise AccountLocked("Too many failed sign-ins: the account is locked for a while.")
             if checked.reason == "one-time code missing":
@@ -349,10 +438,7 @@ class SignIn(Controller):
         settings: NamedDependency[Settings],
         data: Annotated[RefreshIn | None, Body()] = None,
     ) -> Response[TokensOut]:
-        tokens = await _refresh(db, request, data)
-        if tokens.session.tenant_id != tenant.id:
-            raise Unauthorized("This session belongs to another province.")
-        return _tokens_response(tokens, settings)
+        return _tokens_response(await _refresh(db, request, data, tenant.id), settings)
 
     @post(
         "/sign-out",
@@ -376,11 +462,15 @@ class SignIn(Controller):
         summary="Choose a password through an invitation link",
         opt=public,
         status_code=200,
+        middleware=LIMITED,
     )
     async def accept(
-        self, data: Annotated[AcceptIn, Body()], staff: NamedDependency[StaffService]
+        self,
+        request: AnyRequest,
+        data: Annotated[AcceptIn, Body()],
+        staff: NamedDependency[StaffService],
     ) -> StaffOut:
-        return _staff_out(await staff.accept(data.token, data.password))
+        return _staff_out(await accept_invitation(staff, data.token, data.password, request))
 
     @post(
         "/totp",
@@ -417,6 +507,11 @@ class SignIn(Controller):
         staff_id = _own_staff_id(request)
         set_target(f"staff:{staff_id}")
         add_detail(step="confirm")
+        counter = attempts(request, "totp-confirm")
+        if counter is not None:
+            count, left = await counter.hit(str(staff_id), 60)
+            if count > TOTP_CONFIRMS_PER_MINUTE:
+                raise too_many("Too many one-time codes tried: wait a minute.", left or 60)
         return _staff_out(await staff.confirm_totp(staff_id, data.code))
 
 
@@ -466,7 +561,8 @@ class StaffAdmin(Controller):
         settings: NamedDependency[Settings],
     ) -> InvitationOut:
         token = await staff.invite(staff_id)
-        link = f"{settings.base_url}/t/{tenant.slug}/staff/invitation#{token}"
+        # The token after '#': browsers never send it, so it stays out of every log.
+        link = f"{settings.base_url}/t/{tenant.slug}{SignIn.path}{INVITATION_PAGE}#{token}"
         return InvitationOut(link=link, expires_in_days=INVITATION_LIFETIME.days)
 
     @delete(
@@ -579,22 +675,35 @@ class OperatorSignIn(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @get("/oidc/login", summary="Operators: sign in with the platform's provider", opt=public)
+    @get(
+        "/oidc/login",
+        summary="Operators: sign in with the platform's provider",
+        opt=public,
+        middleware=LIMITED,
+    )
     async def oidc_login(
         self, request: AnyRequest, settings: NamedDependency[Settings], return_to: ReturnTo = ""
     ) -> Redirect:
+        callback = _callback_url(settings, None)
         async with httpx.AsyncClient(timeout=10.0) as http:
-            url = await OidcClient(http).begin(
+            url, binding = await OidcClient(http).begin(
                 operator_config(settings),
                 services(request).queue,
                 settings.queue_name,
-                redirect_uri=_callback_url(settings, None),
+                redirect_uri=callback,
                 return_to=_safe_return(return_to, "/api/v1/auth/me"),
                 audience="platform",
             )
-        return Redirect(url, status_code=302)
+        redirect = Redirect(url, status_code=302)
+        _bind_browser(redirect, binding, callback, settings)
+        return redirect
 
-    @get("/oidc/callback", summary="Operators: back from the platform's provider", opt=public)
+    @get(
+        "/oidc/callback",
+        summary="Operators: back from the platform's provider",
+        opt=public,
+        middleware=LIMITED,
+    )
     async def oidc_callback(
         self,
         request: AnyRequest,
@@ -611,10 +720,11 @@ class OperatorSignIn(Controller):
                     settings.queue_name,
                     code=code,
                     state=oauth_state,
+                    browser=request.cookies.get(BROWSER_COOKIE),
                     audience="platform",
                 )
             principal = operator_for(settings, claims)
-        except (Unauthorized, Forbidden) as exc:
+        except (BadRequest, Unauthorized, Forbidden) as exc:
             async with db.platform_session() as session:
                 record(
                     session,
@@ -638,6 +748,7 @@ class OperatorSignIn(Controller):
         tokens = await _start(db, request, principal, "oidc")
         redirect = Redirect(return_to, status_code=303)
         _with_cookies(redirect, tokens, settings)
+        _unbind_browser(redirect, _callback_url(settings, None))
         return redirect
 
     @post(
@@ -650,10 +761,7 @@ class OperatorSignIn(Controller):
         settings: NamedDependency[Settings],
         data: Annotated[RefreshIn | None, Body()] = None,
     ) -> Response[TokensOut]:
-        tokens = await _refresh(db, request, data)
-        if tokens.session.tenant_id is not None:
-            raise Unauthorized("This session belongs to a province; refresh it there.")
-        return _tokens_response(tokens, settings)
+        return _tokens_response(await _refresh(db, request, data, None), settings)
 
     @post(
         "/sign-out",

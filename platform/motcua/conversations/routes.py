@@ -146,6 +146,7 @@ class ChatCitizens(Controller):
         "/",
         summary="What the province holds about a chat identity",
         guards=[answerers],
+        opt=audited("chat_citizen.read", "chat:{channel}"),  # the sender is the citizen's id
         description="For a citizen who asks at the counter; in the chat they send "
         '"dữ liệu của tôi".',
     )

@@ -98,7 +98,17 @@ class Dossiers(Controller):
         set_target(f"dossier:{out.code}")
         return Response(out, status_code=201 if created else 200)
 
-    @get("/", summary="List and filter dossiers", guards=[staff])
+    @get(
+        "/",
+        summary="List and filter dossiers",
+        guards=[staff],
+        # One row per page read, with its filters: a list shows no applicant, and opening
+        # a dossier is its own dossier.read.
+        opt=audited(
+            "dossier.list",
+            query=("status", "agency", "procedure", "overdue", "due_within_days", "page"),
+        ),
+    )
     async def list_dossiers(
         self,
         dossiers: NamedDependency[DossierService],

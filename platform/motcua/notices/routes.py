@@ -69,6 +69,7 @@ class Notices(Controller):
         "/dossiers/{code:str}/notices",
         summary="A dossier's notices and their attempts",
         guards=[staff],
+        opt=audited("dossier.read", "dossier:{code}"),  # the citizen sees it as a look
     )
     async def of_dossier(
         self, code: FromPath[str], notices: NamedDependency[NoticeService]

@@ -3,9 +3,12 @@ every process counts together.
 
 - Public routes (catalogue, webhooks, pages): per client address. Tracking keeps its own,
   stricter limit (dossiers/routes.py), so it is not counted twice here.
-- Staff, integration and platform routes: per credential (API key or session), so one
-  busy system cannot starve the others behind the same address, and a leaked key is slowed.
-  Sign-in attempts are limited per account by auth/.
+- Staff, integration and platform routes: per verified credential (API key or session), so
+  one busy system cannot starve the others behind the same address, and a leaked key is
+  slowed. A credential not verified yet (an invented key, a forged token) counts under its
+  client address instead: inventing keys does not buy a fresh allowance each time.
+- Sign-in routes: per client address, tighter than the public limit (`sign_in_limit`); and
+  attempts on one account, from anywhere, counted by `PerAccount` (the rules: auth/accounts.py).
 The client address is the socket's, or the X-Forwarded-For of a trusted proxy (uvicorn's
 proxy_headers with FORWARDED_ALLOW_IPS): a caller cannot pick its own.
 
@@ -20,7 +23,7 @@ first request and lasts the limit's unit.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request
 from litestar.exceptions import TooManyRequestsException
@@ -35,9 +38,16 @@ from litestar.stores.redis import RedisStore
 from litestar.types import Message, Receive, Scope, Send
 from redis.asyncio import Redis
 
+from motcua.auth.service import KEY_PREFIX, recently_seen
+from motcua.auth.tokens import signer_for
 from motcua.settings import Settings
+from motcua.state import services
 
 SESSION_COOKIE = "motcua_session"  # the signed-in staff's session (auth/guards.py)
+# Sign-in routes (password, invitation, the provider's login and callback), per client
+# address, a minute: far below the public limit, since each may cost an argon2 hash or a
+# provider round trip; above what an office behind one address needs at 8 in the morning.
+SIGN_IN_PER_MINUTE: Final = 30
 HAS_OWN_LIMIT = [r"/track/"]  # tracking pages and JSON: their own limit
 # Probes and scrapes come from inside the cluster, and must answer with Redis down.
 # Providers' webhooks come from a few addresses of theirs, many a second, and prove
@@ -62,12 +72,23 @@ def _address(request: Request[Any, Any, Any]) -> str:
     return f"address:{get_remote_address(request)}"
 
 
+def _verified(request: Request[Any, Any, Any], secret: str) -> bool:
+    """Whether the credential is known good without a query: a key the guards verified in
+    the last seconds (auth/service.py), or a session token with the platform's signature."""
+    if secret.startswith(KEY_PREFIX + "_"):
+        return recently_seen.get(secret) is not None
+    return signer_for(services(request).settings).verify(secret) is not None
+
+
 def _credential(request: Request[Any, Any, Any]) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     secret = token.strip() if scheme.lower() == "bearer" else ""
     secret = secret or request.cookies.get(SESSION_COOKIE, "")
-    if not secret:
-        return _address(request)  # no credential: the guard refuses it, per address
+    if not secret or not _verified(request, secret):
+        # No credential, or one not known good (an invented key costs a lookup): counted
+        # per address, so a caller cannot buy a new allowance with each key it makes up.
+        # A real key's first request in a while counts here too, once.
+        return "unverified:" + _address(request)
     # A digest, not the key: the store must not hold credentials.
     return "credential:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
 
@@ -144,6 +165,34 @@ def per_address(name: str, requests_per_minute: int) -> RateLimitConfig:
         identifier_for_request=identifier,
         middleware_class=WindowRateLimit,
     )
+
+
+# Every sign-in route carries it (auth/signin_routes.py): counted apart from the public limit.
+sign_in_limit = per_address("sign-in", SIGN_IN_PER_MINUTE)
+
+
+class PerAccount:
+    """Counts attempts on one account in the "rate_limit" store, whatever their address: the
+    per-account limit on sign-in (auth/accounts.py decides which attempts count)."""
+
+    def __init__(self, store: CountingStore, name: str) -> None:
+        self.store = store
+        self.name = name
+
+    async def hit(self, account: str, window: int) -> tuple[int, int]:
+        """(attempts on this account in its window so far, seconds left in the window)."""
+        digest = hashlib.sha256(account.encode()).hexdigest()[:32]  # no e-mail in Redis
+        return await self.store.hit(f"{self.name}:{digest}", window)
+
+
+def attempts(request: Request[Any, Any, Any], name: str) -> PerAccount | None:
+    """The app's per-account counter, or None when the store cannot count (never in the app)."""
+    store = request.app.stores.get("rate_limit")
+    return PerAccount(store, name) if isinstance(store, CountingStore) else None
+
+
+def too_many(detail: str, retry_after: int) -> TooManyRequestsException:
+    return TooManyRequestsException(detail=detail, headers={"Retry-After": str(retry_after)})
 
 
 def rate_limits(settings: Settings) -> list[DefineMiddleware]:
