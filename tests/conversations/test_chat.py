@@ -175,6 +175,11 @@ async def test_a_question_answered_by_an_officer_reaches_the_citizen(chat, clien
         ("system", "close"),
     ]
     assert "<script>" in closed["messages"][0]["text"]  # kept as typed; JSON, never HTML
+    # Reading the thread leaves a row, as reading a dossier does.
+    assert (await client.get(url, headers=chat.officer)).status_code == 200
+    log = await client.get(f"{chat.base}/audit?action=thread.read", headers=chat.admin)
+    [read] = log.json()["items"]
+    assert read["target"] == f"thread:{thread['id']}"
     late = await client.post(f"{url}/reply", headers=chat.officer, json={"text": "x"})
     assert late.status_code == 409
     anonymous = await client.get(f"{chat.base}/threads")

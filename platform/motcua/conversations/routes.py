@@ -75,7 +75,12 @@ class Threads(Controller):
             status=status, agency=scope or agency, flagged=flagged, page=page, per_page=per_page
         )
 
-    @get("/{thread_id:uuid}", summary="A thread with its full history", guards=[readers])
+    @get(
+        "/{thread_id:uuid}",
+        summary="A thread with its full history",
+        guards=[readers],
+        opt=audited("thread.read", "thread:{thread_id}"),  # a citizen's own words
+    )
     async def one(
         self, thread_id: FromPath[uuid.UUID], threads: NamedDependency[ThreadService]
     ) -> ThreadOut:
