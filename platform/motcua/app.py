@@ -49,6 +49,7 @@ from motcua.logs import RequestLogging
 from motcua.notices.routes import Hooks, Notices, provide_notices
 from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
+from motcua.reports.routes import Reports
 from motcua.security.headers import SecurityHeaders
 from motcua.security.limits import CountingStore, rate_limits
 from motcua.settings import Settings
@@ -77,6 +78,7 @@ TENANT_ROUTES: list[Any] = [
     TenantAudit,
     Threads,
     ChatCitizens,
+    Reports,
 ]
 
 

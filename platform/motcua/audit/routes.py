@@ -61,7 +61,7 @@ async def _lines(rows: AsyncIterator[AuditEntry], fmt: str) -> AsyncIterator[byt
         item = msgspec.to_builtins(row)
         item["detail"] = msgspec.json.encode(row.detail).decode() if row.detail else ""
         # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
-        writer.writerow([_inert(item.get(column)) for column in COLUMNS])
+        writer.writerow([inert(item.get(column)) for column in COLUMNS])
         if out.tell() > 64 * 1024:
             yield out.getvalue().encode()
             out.seek(0)
@@ -69,7 +69,8 @@ async def _lines(rows: AsyncIterator[AuditEntry], fmt: str) -> AsyncIterator[byt
     yield out.getvalue().encode()
 
 
-def _inert(value: object) -> object:
+def inert(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (reports use it too)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return "" if value is None else value

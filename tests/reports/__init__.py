@@ -1,0 +1,1 @@
+"""The dossier report, end to end over HTTP."""
