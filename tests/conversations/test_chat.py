@@ -322,6 +322,12 @@ async def test_an_officer_narrowed_to_a_commune_acts_only_on_its_threads(chat, c
 
     other, own = await narrowed_to("TT.X.HOA"), await narrowed_to("TT.X.AN")
     assert (await client.get(url, headers=other)).status_code == 404
+    assert (await client.get(f"{chat.base}/threads", headers=other)).json()["items"] == []
+    # The agency above the commune sees its communes' threads, as with dossiers.
+    above = await narrowed_to("TT")
+    [seen] = (await client.get(f"{chat.base}/threads", headers=above)).json()["items"]
+    assert seen["id"] == thread["id"]
+    assert (await client.get(url, headers=above)).status_code == 200
     refused = await client.post(f"{url}/reply", headers=other, json={"text": "Không phải tôi."})
     assert refused.status_code == 404
     assert (await client.post(f"{url}/close", headers=other)).status_code == 404

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from motcua.audit.trail import audited
 from motcua.auth.guards import requires
 from motcua.auth.models import Role
+from motcua.auth.scope import request_scope
 from motcua.auth.service import Principal
 from motcua.conversations import identity
 from motcua.conversations.models import ChatCitizen
@@ -39,8 +40,7 @@ def provide_threads(
     session: NamedDependency[AsyncSession],
     tenant: NamedDependency[TenantRef],
 ) -> ThreadService:
-    principal = request.state.get("principal")
-    return ThreadService(session, tenant, principal.agency_code if principal else None)
+    return ThreadService(session, tenant, request_scope(request))
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -58,7 +58,7 @@ class Threads(Controller):
         guards=[readers],
         description="Open (staff owe an answer), waiting (for the citizen) or closed; "
         "`flagged=true`: open and unanswered for a working day. An officer or viewer whose "
-        "key is narrowed to an agency sees that agency's threads.",
+        "key is narrowed to an agency sees the threads of that agency and those below it.",
     )
     async def inbox(
         self,
@@ -70,9 +70,8 @@ class Threads(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> ThreadPage:
-        scope = _principal(request).agency_code
         return await threads.inbox(
-            status=status, agency=scope or agency, flagged=flagged, page=page, per_page=per_page
+            status=status, agency=agency, flagged=flagged, page=page, per_page=per_page
         )
 
     @get(

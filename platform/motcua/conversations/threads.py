@@ -11,6 +11,7 @@ from typing import Final
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
 from motcua.catalog.service import CatalogService
 from motcua.conversations.identity import address_of
@@ -33,10 +34,12 @@ SUBJECT_CHARS: Final = 120
 
 
 class ThreadService:
-    def __init__(self, session: AsyncSession, tenant: TenantRef, agency: str | None = None) -> None:
+    def __init__(self, session: AsyncSession, tenant: TenantRef, scope: Scope = None) -> None:
         self.session = session
         self.tenant = tenant
-        self.agency = agency  # an officer narrowed to an agency sees its threads only
+        # An officer narrowed to an agency sees the threads given to it and to the agencies
+        # below it, as with dossiers (auth/scope.py).
+        self.scope = scope
 
     async def _calendar(self) -> WorkCalendar:
         days = await CalendarService(self.session).days()
@@ -110,6 +113,8 @@ class ThreadService:
             conditions.append(QuestionThread.status == status)
         if agency:
             conditions.append(QuestionThread.agency_code == agency)
+        if self.scope is not None:
+            conditions.append(QuestionThread.agency_code.in_(self.scope))
         overdue = and_(QuestionThread.status == "open", QuestionThread.answer_due_at < now)
         if flagged is True:
             conditions.append(overdue)
@@ -148,7 +153,7 @@ class ThreadService:
     async def _thread(self, thread_id: uuid.UUID, *, lock: bool = False) -> QuestionThread:
         query = select(QuestionThread).where(QuestionThread.id == thread_id)
         thread = await self.session.scalar(query.with_for_update() if lock else query)
-        if thread is None or (self.agency is not None and thread.agency_code != self.agency):
+        if thread is None or (self.scope is not None and thread.agency_code not in self.scope):
             raise NotFound(f"No question thread '{thread_id}'.")
         return thread
 
