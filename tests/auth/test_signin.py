@@ -2,12 +2,16 @@
 
 import time
 
+import httpx
+import msgspec
 import pytest
 
+from motcua.app import create_app
 from motcua.auth import totp
 from motcua.auth.models import Role
 from motcua.auth.oidc import BROWSER_COOKIE, browser_binding
 from tests.auth.conftest import provider_redirect, sign_in_with_provider
+from tests.running import running
 
 PASSWORD = "mật-khẩu-đủ-dài"
 
@@ -330,3 +334,28 @@ async def test_a_sign_in_opened_on_another_host_starts_again_on_the_platforms(se
         f"http://motcua.example.vn/t/{p.slug}/api/v1/auth/oidc/login?return_to=%2Fx"
     )
     assert "motcua_oidc" not in start.headers.get("set-cookie", "")
+
+
+async def test_behind_tls_every_sign_in_cookie_is_secure(settings, client, onboard, make_key):
+    """With an https:// public address (the platform behind TLS), the browser sends the
+    session, refresh and CSRF cookies over TLS only; without it (development), it may not."""
+    p = await onboard()
+    base = f"/t/{p.slug}/api/v1"
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    email = await staff_member(client, base, admin)
+    login = {"email": email, "password": PASSWORD}
+    plain = (await client.post(f"{base}/auth/password", json=login)).headers.get_list("set-cookie")
+    assert plain and not any("Secure" in cookie for cookie in plain)
+
+    behind_tls = msgspec.structs.replace(settings, public_base_url="https://motcua.example.vn")
+    async with running(create_app(behind_tls)) as app:
+        transport = httpx.ASGITransport(app=app, client=("10.9.9.9", 40000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://motcua.example.vn"
+        ) as tls:
+            signed = await tls.post(f"{base}/auth/password", json=login)
+    assert signed.status_code == 200, signed.text
+    cookies = {c.split("=", 1)[0]: c for c in signed.headers.get_list("set-cookie")}
+    assert set(cookies) == {"motcua_session", "motcua_refresh", "motcua_csrf"}
+    for cookie in cookies.values():
+        assert "Secure" in cookie and "SameSite=lax" in cookie
