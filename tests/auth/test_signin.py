@@ -359,3 +359,45 @@ async def test_behind_tls_every_sign_in_cookie_is_secure(settings, client, onboa
     assert set(cookies) == {"motcua_session", "motcua_refresh", "motcua_csrf"}
     for cookie in cookies.values():
         assert "Secure" in cookie and "SameSite=lax" in cookie
+
+
+async def test_without_a_role_claim_the_staff_record_gives_role_and_agency(
+    client, onboard, make_key, provider
+):
+    """A province whose provider carries no roles: the admin's staff record decides, found
+    by the provider's verified e-mail the first time, by its subject afterwards."""
+    p = await onboard()
+    admin = {"Authorization": f"Bearer {await make_key(Role.ADMIN, p)}"}
+    base = f"/t/{p.slug}/api/v1"
+    settings = {
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "client_secret": "env:MOTCUA_TEST_OIDC_SECRET",
+    }
+    assert (await client.put(f"{base}/auth/provider", headers=admin, json=settings)).is_success
+    provider.user = {"sub": "u-77", "name": "Đỗ Thị Hạnh", "email": "hanh@tinh.vn"}
+
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 403  # no staff record: nobody gets in without a role
+
+    staff = {"email": "hanh@tinh.vn", "name": "Đỗ Thị Hạnh", "role": "viewer"}
+    created = await client.post(
+        f"{base}/staff", headers=admin, json={**staff, "agency_code": "TT.X.AN"}
+    )
+    assert created.status_code == 201, created.text
+    provider.user = {**provider.user, "email_verified": False}
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 403  # an unverified e-mail does not claim the record
+
+    provider.user = {**provider.user, "email_verified": True}
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 303, done.text
+    me = (await client.get(f"{base}/auth/me")).json()
+    assert (me["role"], me["agency_code"]) == ("viewer", "TT.X.AN")
+
+    # Bound to the subject now: a changed e-mail at the provider still finds the record.
+    client.cookies.clear()
+    provider.user = {**provider.user, "email": "hanh.do@tinh.vn"}
+    done, _ = await sign_in_with_provider(client, provider, base)
+    assert done.status_code == 303, done.text
+    assert (await client.get(f"{base}/auth/me")).json()["display"] == "Đỗ Thị Hạnh"
