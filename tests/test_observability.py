@@ -28,6 +28,15 @@ async def test_metrics_count_requests_by_route_and_tenant(client, make_tenant, m
     ]
     assert counted and 'path="/t/{slug}/api/v1/keys"' in counted[0]
     assert "motcua_request_duration_seconds_bucket" in metrics
+    # Each answer's status is its own series; nothing stays "in progress" once answered.
+    await client.get(f"/t/{a.slug}/api/v1/keys")  # no key: 401
+    lines = (await client.get("/metrics")).text.splitlines()
+    mine = [line for line in lines if f'tenant="{a.slug}"' in line and "/api/v1/keys" in line]
+    assert any(
+        line.startswith("motcua_requests_total") and 'status_code="401"' in line for line in mine
+    )
+    in_progress = [line for line in mine if line.startswith("motcua_requests_in_progress")]
+    assert in_progress and all(line.endswith(" 0.0") for line in in_progress)
 
 
 async def test_access_logs_are_json_with_request_id_and_tenant_never_the_query(

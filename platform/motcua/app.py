@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from arq.connections import ArqRedis
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
 from litestar.datastructures import State
@@ -46,6 +46,7 @@ from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
 from motcua.health import healthz, readyz
 from motcua.logs import RequestLogging
+from motcua.metrics import RequestMetrics
 from motcua.notices.routes import Hooks, Notices, provide_notices
 from motcua.problem_details import EXCEPTION_HANDLERS
 from motcua.queue import connect
@@ -87,10 +88,6 @@ class Metrics(PrometheusController):
     include_in_schema = False
     # Scraped inside the cluster; the ingress does not route it (docs/security.md).
     opt = public
-
-
-def _tenant_label(request: Request[Any, Any, Any]) -> str:
-    return str(request.path_params.get("slug", ""))
 
 
 async def _sweep_response_cache(app: Litestar, every: int) -> None:
@@ -153,7 +150,7 @@ def create_app(
         app_name="motcua",
         prefix="motcua",
         group_path=True,
-        labels={"tenant": _tenant_label},
+        middleware_class=RequestMetrics,  # labels by route template and tenant
         exclude=["/metrics", "/healthz", "/readyz"],
     )
     app = Litestar(
