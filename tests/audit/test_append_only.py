@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.service import Actor, record
+from motcua.db import Database
 from motcua.settings import SettingsError, load_settings
 
 CLERK = Actor("staff:00000000-0000-0000-0000-000000000001", "Nguyễn Văn A", "X.AN")
@@ -52,7 +53,7 @@ async def test_the_service_role_can_neither_change_nor_delete_an_audit_row(
         assert await session.scalar(select(func.count()).select_from(table)) >= 1
 
 
-async def test_with_its_own_login_the_service_cannot_step_out_of_its_role(settings):
+async def test_with_its_own_login_the_service_cannot_step_out_of_its_role(settings, make_tenant):
     """Production's split: migrations log in as the owner (MOTCUA_DATABASE_OWNER_URL), the
     service as its role. `db upgrade` lets the role log in; its connections then cannot
     become the owner again to rewrite the audit log, whatever they run."""
@@ -83,6 +84,18 @@ async def test_with_its_own_login_the_service_cannot_step_out_of_its_role(settin
             await connection.execute(f'SET ROLE "{owner}"')
     finally:
         await connection.close()
+
+    # The service works as before on that login: a province's change and its audit row.
+    service = Database(service_url, role=role, pool_size=1)
+    try:
+        province = await make_tenant()
+        async with service.tenant_session(province.id) as session:
+            record(session, action="catalogue.put", actor=CLERK, target="procedure:2.0")
+            await session.commit()
+            rows = await session.scalar(select(func.count()).select_from(AuditEvent))
+        assert rows == 1
+    finally:
+        await service.dispose()
 
 
 def test_an_owner_login_needs_the_service_to_log_in_as_its_role():
