@@ -4,6 +4,7 @@ import asyncio
 import secrets
 import uuid
 
+from arq.jobs import Job, JobStatus
 from sqlalchemy import func, select
 
 from motcua.notices.jobs import lane_queue
@@ -37,6 +38,11 @@ async def test_turns_go_round_the_provinces_whatever_the_length_of_their_lines(s
             ("a", a[2 * TURN_SIZE :]),
         ]
         assert await queue.zcard(name) == 5  # a turn queued for each TURN_SIZE notices
+        # Written in the line's own script, each turn is a job as arq reads one.
+        for job_id in await queue.zrange(name, 0, -1):
+            info = await Job(job_id.decode(), queue, _queue_name=name).info()
+            assert info is not None and (info.function, info.args) == ("deliver_turn", (name,))
+            assert await Job(job_id.decode(), queue, _queue_name=name).status() == JobStatus.queued
         await queue_in_turn(queue, name, "b", "tinh-b", ["b2"])  # back in the ring
         assert await take_turn(queue, name) == ("b", "tinh-b", ["b2"])
         await give_back(queue, name, "b", "tinh-b", ["b3", "b4"])  # a stopped turn's

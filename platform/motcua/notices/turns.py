@@ -41,10 +41,11 @@ def turn_size(queue_name: str) -> int:
 
 
 # KEYS: the ring, the line, the lane's queue, then one arq job key per turn.
-# ARGV: the province, the turns' score and lifetime (ms), then per turn its job id and
-# job, then the notice ids. The turns are written as arq's enqueue_job writes a job (its
-# key, then the queue's sorted set), but in the line's own round trip: intake waits on
-# this after every commit.
+# ARGV: the province, the turns' score and lifetime (ms), the turns' job ids, their jobs
+# (serialized by arq), then the notice ids. The turns are written as arq's enqueue_job
+# writes a job (its key, then the queue's sorted set), but in the line's own round trip:
+# intake waits on this after every commit. tests/notices/test_fairness.py reads them back
+# through arq.
 _JOIN = """
 local turns = #KEYS - 3
 local ids = 4 + 2 * turns
