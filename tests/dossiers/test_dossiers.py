@@ -24,6 +24,19 @@ async def test_household_business_received_04_09_promised_06_09_completed_early(
     assert done["timeliness"] == "early"
     track = await client.get(urlsplit(done["tracking_url"]).path, params={"k": _key(done)})
     assert "Mời Ông/Bà đến nhận kết quả ngay hôm nay" in track.text
+    # Read back later, every time is still the province's local time, as on the receipt.
+    again = (
+        await client.get(f"{desk.base}/dossiers/{dossier['code']}", headers=desk.officer)
+    ).json()
+    assert again["received_at"] == "2024-09-04T08:30:00+07:00"
+    assert again["completed_at"] == "2024-09-04T15:00:00+07:00"
+    assert [e["at"][-6:] for e in again["timeline"]] == ["+07:00"] * 3
+    tracked = await client.get(
+        urlsplit(done["tracking_url"]).path.replace("/track/", "/api/v1/track/"),
+        params={"k": _key(done)},
+    )
+    assert tracked.json()["due_at"] == "2024-09-06T17:00:00+07:00"
+    assert tracked.json()["timeline"][0]["at"] == "2024-09-04T08:30:00+07:00"
 
 
 async def test_birth_residence_and_insurance_together_completed_long_before_the_promise(

@@ -318,6 +318,12 @@ class DossierService:
     def _out(
         self, dossier: Dossier, events: list[DossierEvent], rating: Rating | None
     ) -> DossierOut:
+        # Times as the province reads them (+07:00), whatever PostgreSQL hands back (UTC).
+        tz = ZoneInfo(self.tenant.timezone)
+
+        def local(moment: datetime | None) -> datetime | None:
+            return moment.astimezone(tz) if moment is not None else None
+
         receiving = next(
             (e.agency_name for e in events if e.action == "receive"), dossier.receiving_agency_code
         )
@@ -338,10 +344,10 @@ class DossierService:
                 id_number=dossier.applicant_id_number,
             ),
             documents=list(dossier.documents),
-            received_at=dossier.received_at,
-            due_at=dossier.due_at,
-            completed_at=dossier.completed_at,
-            returned_at=dossier.returned_at,
+            received_at=dossier.received_at.astimezone(tz),
+            due_at=dossier.due_at.astimezone(tz),
+            completed_at=local(dossier.completed_at),
+            returned_at=local(dossier.returned_at),
             timeliness=dossier.timeliness,
             received_by=dossier.received_by,
             tracking_url=self.links.tracking(dossier.code, dossier.tracking_key),
@@ -361,15 +367,17 @@ class DossierService:
                     actor=e.actor,
                     note=e.note,
                     public=e.public,
-                    at=e.at,
-                    due_at=e.due_at,
+                    at=e.at.astimezone(tz),
+                    due_at=local(e.due_at),
                 )
                 for e in events
             ],
             rating=None
             if rating is None
-            else rating_out(rating.attitude, rating.result, rating.comment, rating.updated_at),
-            first_due_at=dossier.first_due_at,
+            else rating_out(
+                rating.attitude, rating.result, rating.comment, rating.updated_at.astimezone(tz)
+            ),
+            first_due_at=local(dossier.first_due_at),
         )
 
     async def list(self, filters: Filters) -> DossierPage:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -76,17 +77,18 @@ class TrackingReader:
         ):
             raise NotFound(f"No dossier '{code}'.")
         status: str = row["status"]
+        tz = ZoneInfo(tenant.timezone)  # times as the province reads them (+07:00)
         basic = TrackOut(
             code=code,
             status=status,
             status_text=STATUS_TEXT[status],
             national_status=NATIONAL_CODES[status],
-            due_at=row["due_at"],
+            due_at=row["due_at"].astimezone(tz),
             rescheduled=row["first_due_at"] is not None,
         )
         if key is None:
             return basic
-        basic.first_due_at = row["first_due_at"]
+        basic.first_due_at = row["first_due_at"] and row["first_due_at"].astimezone(tz)
         rating = _rating.decode(row["rating"] or "null")
         basic.procedure = Ref(code=row["procedure_code"], name=row["procedure_name"])
         basic.agency = Ref(code=row["agency_code"], name=row["agency_name"])
@@ -98,16 +100,17 @@ class TrackingReader:
                 + (f": ngày {vn_date(e.due_at, tenant.timezone)}" if e.due_at else ""),
                 agency=e.agency,
                 note=e.note,
-                at=e.at,
-                due_at=e.due_at,
+                at=e.at.astimezone(tz),
+                due_at=e.due_at and e.due_at.astimezone(tz),
             )
             for e in _events.decode(row["timeline"])
         ]
         basic.can_rate = can_rate(status, rating.created_at if rating else None)
         basic.rating = rating and rating_out(
-            rating.attitude, rating.result, rating.comment, rating.updated_at
+            rating.attitude, rating.result, rating.comment, rating.updated_at.astimezone(tz)
         )
         basic.viewed_by = viewers(
-            ((v.agency, v.at) for v in _viewed.decode(row["viewed"])), province=tenant.name
+            ((v.agency, v.at.astimezone(tz)) for v in _viewed.decode(row["viewed"])),
+            province=tenant.name,
         )
         return basic
