@@ -63,6 +63,28 @@ async def test_many_addresses_guessing_lock_the_account_for_everyone(app, accoun
     assert [s["locked_until"] is not None for s in listed if s["email"] == email] == [True]
 
 
+async def test_an_admin_ends_the_lockouts_at_once_and_it_is_audited(app, account, monkeypatch):
+    monkeypatch.setattr(accounts, "MAX_FAILURES_ANY_ADDRESS", 6)
+    base, admin, email = account
+    here, there = somewhere(), somewhere()
+    async with browser(app, here) as guesser:
+        for _ in range(5):
+            await sign_in(guesser, base, email, "sai")
+        assert (await sign_in(guesser, base, email, PASSWORD)).status_code == 423  # address
+    async with browser(app, there) as elsewhere:
+        assert (await sign_in(elsewhere, base, email, "sai")).status_code == 423  # account
+        listed = (await elsewhere.get(f"{base}/staff", headers=admin)).json()["items"]
+        [member] = [s for s in listed if s["email"] == email]
+        unlocked = await elsewhere.post(f"{base}/staff/{member['id']}/unlock", headers=admin)
+        assert unlocked.status_code == 200 and unlocked.json()["locked_until"] is None
+        assert (await sign_in(elsewhere, base, email, PASSWORD)).status_code == 200
+        log = await elsewhere.get(f"{base}/audit", params={"action": "staff.unlock"}, headers=admin)
+        [row] = log.json()["items"]
+        assert row["target"] == f"staff:{member['id']}"
+    async with browser(app, here) as guesser:  # the address's own lockout is gone too
+        assert (await sign_in(guesser, base, email, PASSWORD)).status_code == 200
+
+
 async def test_attempts_on_one_account_are_limited_a_minute_from_anywhere(
     app, account, monkeypatch
 ):

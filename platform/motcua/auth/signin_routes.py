@@ -594,6 +594,17 @@ class StaffAdmin(Controller):
     ) -> StaffOut:
         return _staff_out(await staff.reactivate(staff_id))
 
+    @post(
+        "/staff/{staff_id:uuid}/unlock",
+        summary="End a staff member's lockouts (the account's and every address's)",
+        status_code=200,
+        opt=audited("staff.unlock", "staff:{staff_id}"),
+    )
+    async def unlock(
+        self, staff_id: FromPath[uuid.UUID], staff: NamedDependency[StaffService]
+    ) -> StaffOut:
+        return _staff_out(await staff.unlock(staff_id))
+
     @put(
         "/staff/{staff_id:uuid}/role",
         summary="Change a staff member's role and agency (open sessions: at their next refresh)",
