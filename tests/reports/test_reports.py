@@ -262,6 +262,13 @@ async def test_bad_dates_are_a_422_problem(province, params, field):
         assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
+@pytest.mark.parametrize("days", [("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")])
+async def test_days_at_the_ends_of_the_calendar_are_a_422_problem(province, days):
+    response = await province.report(received_from=days[0], received_to=days[1])
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["received_from", "received_to"]
+
+
 async def test_a_whole_leap_year_is_the_longest_period(province):
     response = await province.report(received_from="2024-01-01", received_to="2024-12-31")
     assert response.status_code == 200

@@ -47,6 +47,8 @@ OVERDUE_STATUSES: Final = ("received", "in_progress")
 LEVELS: Final = (("rat_hai_long", 3), ("hai_long", 2), ("khong_hai_long", 1))
 ASPECTS: Final = ("attitude", "result")
 DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Days a province's records can hold; beyond them the local-day bounds overflow.
+YEARS: Final = range(1900, 3000)
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,13 @@ def period(received_from: str | None, received_to: str | None, today: date) -> P
         if value is None:
             return None
         try:
-            if DAY.fullmatch(value):
-                return date.fromisoformat(value)
+            if DAY.fullmatch(value) and (day := date.fromisoformat(value)).year in YEARS:
+                return day
         except ValueError:
             pass
-        problems.append({"field": field, "message": "is not a date YYYY-MM-DD"})
+        problems.append(
+            {"field": field, "message": "is not a date YYYY-MM-DD between 1900 and 2999"}
+        )
         return None
 
     first, last = day("received_from", received_from), day("received_to", received_to)
