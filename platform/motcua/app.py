@@ -220,6 +220,6 @@ def create_app(
     # Outside Litestar's router: requests are rewritten by host and logged before routing.
     app.asgi_handler = SecurityHeaders(
         HostRouting(RequestLogging(app.asgi_handler), directory, set(settings.platform_hosts)),
-        tls=settings.public_base_url.startswith("https://"),
+        tls=settings.https,
     )
     return app

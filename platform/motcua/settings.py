@@ -109,6 +109,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Where the platform host is reached from outside, for links on receipts."""
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
+    @property
+    def https(self) -> bool:
+        """Whether citizens and staff reach the platform over TLS."""
+        return self.public_base_url.startswith("https://")
+
 
 _FIELDS = msgspec.structs.fields(Settings)
 _LISTS = {"platform_hosts", "secret_keys", "session_keys"}

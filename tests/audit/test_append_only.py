@@ -1,6 +1,7 @@
 """The audit log is append-only for the service's own database role."""
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.service import Actor, record
 from motcua.db import Database
+from motcua.db.passwords import scram_verifier
 from motcua.settings import SettingsError, load_settings
 
 CLERK = Actor("staff:00000000-0000-0000-0000-000000000001", "Nguyễn Văn A", "X.AN")
@@ -70,6 +72,17 @@ async def test_with_its_own_login_the_service_cannot_step_out_of_its_role(settin
     )
     _, stderr = await asyncio.wait_for(upgrade.communicate(), 120)
     assert upgrade.returncode == 0, stderr.decode()
+    # The role logs in with the service URL's password: the server keeps its verifier.
+    owner_connection = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    try:
+        stored = await owner_connection.fetchval(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1", role
+        )
+    finally:
+        await owner_connection.close()
+    _, parameters, _ = stored.split("$")
+    iterations, salt = parameters.split(":")
+    assert scram_verifier("mật khẩu dịch vụ", base64.b64decode(salt), int(iterations)) == stored
 
     connection = await asyncpg.connect(service_url)
     try:

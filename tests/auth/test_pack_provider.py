@@ -1,6 +1,7 @@
 """A province's identity provider from its pack's [auth.oidc]: checked, applied, exported."""
 
 import io
+import json
 import secrets
 import shutil
 import tarfile
@@ -67,6 +68,9 @@ async def test_a_pack_with_a_provider_is_onboarded_and_its_officers_sign_in(
         tar.extractall(tmp_path / "export", filter="data")
         meta = tomllib.loads((tmp_path / "export" / slug / "tenant.toml").read_text())
     assert meta["auth"]["oidc"]["client_secret"] == "env:MOTCUA_TEST_OIDC_SECRET"
+    # What must be set where the pack is applied: the variables the pack names too.
+    manifest = json.loads((tmp_path / "export" / slug / "manifest.json").read_text())
+    assert "MOTCUA_TEST_OIDC_SECRET" in manifest["secrets_to_provide"]
     assert meta["auth"]["oidc"]["role_map"]["Cán bộ quản trị"] == "admin"
     again = read_pack(tmp_path / "export" / slug)
     assert again.tenant.auth == pack.tenant.auth

@@ -159,6 +159,25 @@ def test_a_code_is_matched_to_its_own_time_step():
     assert totp.matching_step(secret, totp.code_at(secret, now - 60), now) is None
 
 
+def test_a_code_in_other_characters_is_simply_wrong():
+    secret = totp.new_secret()
+    now = 1_700_000_015.0
+    fullwidth = totp.code_at(secret, now).translate({ord("0") + d: 0xFF10 + d for d in range(10)})
+    assert totp.matching_step(secret, fullwidth, now) is None
+
+
+async def test_a_cookie_refresh_with_a_garbled_csrf_header_is_forbidden(client, onboard, make_key):
+    _, base, _, email, _ = await signed_in_staff(client, onboard, make_key)
+    assert (await sign_in(client, base, email)).status_code == 200  # the cookies, in the jar
+    garbled = await client.post(f"{base}/auth/refresh", headers={"X-CSRF-Token": "é".encode()})
+    assert garbled.status_code == 403, garbled.text
+    assert garbled.headers["content-type"].startswith("application/problem+json")
+    assert "X-CSRF-Token" in garbled.json()["detail"]
+    # The refresh token was not spent: with the right header, the cookie still refreshes.
+    csrf = {"X-CSRF-Token": client.cookies["motcua_csrf"]}
+    assert (await client.post(f"{base}/auth/refresh", headers=csrf)).status_code == 200
+
+
 async def test_a_refresh_token_presented_at_another_province_is_refused_untouched(
     client, onboard, make_key
 ):

@@ -111,6 +111,22 @@ async def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused
     assert (await client.get(path, params=query)).status_code == 303
 
 
+async def test_a_callback_with_a_garbled_browser_cookie_is_refused_as_a_bad_request(
+    client, provider, province, app
+):
+    _, base, _ = province
+    provider.user = {**provider.user, "roles": ["motcua-officer"]}
+    path, query = await provider_redirect(client, provider, base)
+    transport = httpx.ASGITransport(app=app, client=("10.66.0.2", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as other:
+        garbled = await other.get(
+            path, params=query, headers={"cookie": f"{BROWSER_COOKIE}=é".encode()}
+        )
+    assert garbled.status_code == 400, garbled.text
+    assert garbled.headers["content-type"].startswith("application/problem+json")
+    assert "not started in this browser" in garbled.json()["detail"]
+
+
 @pytest.mark.parametrize("knob", ["forge_next", "expire_next", "wrong_audience"])
 async def test_a_bad_id_token_is_refused(client, provider, province, knob):
     _, base, _ = province

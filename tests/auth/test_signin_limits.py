@@ -85,6 +85,25 @@ async def test_an_admin_ends_the_lockouts_at_once_and_it_is_audited(app, account
         assert (await sign_in(guesser, base, email, PASSWORD)).status_code == 200
 
 
+async def test_accepting_a_new_invitation_ends_the_lockouts_of_the_old_password(app, account):
+    base, admin, email = account
+    here = somewhere()
+    async with browser(app, here) as forgetful:
+        for _ in range(5):
+            await sign_in(forgetful, base, email, "sai")
+        assert (await sign_in(forgetful, base, email, PASSWORD)).status_code == 423
+        listed = (await forgetful.get(f"{base}/staff", headers=admin)).json()["items"]
+        [member] = [s for s in listed if s["email"] == email]
+        invited = await forgetful.post(f"{base}/staff/{member['id']}/invitation", headers=admin)
+        token = invited.json()["link"].split("#", 1)[1]
+        chosen = {"token": token, "password": "mật-khẩu-mới-đủ-dài"}
+        accepted = await forgetful.post(f"{base}/auth/invitations/accept", json=chosen)
+        assert accepted.status_code == 200, accepted.text
+        # From the very address that was locked out, with the new password: at once.
+        signed_in = await sign_in(forgetful, base, email, "mật-khẩu-mới-đủ-dài")
+        assert signed_in.status_code == 200, signed_in.text
+
+
 async def test_attempts_on_one_account_are_limited_a_minute_from_anywhere(
     app, account, monkeypatch
 ):

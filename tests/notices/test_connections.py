@@ -5,7 +5,9 @@ import asyncio
 import contextlib
 from collections import Counter
 
-from motcua.notices.connections import ProviderConnections
+import pytest
+
+from motcua.notices.connections import Busy, ProviderConnections
 
 
 async def test_sends_beyond_the_connections_wait_and_spread_over_the_pools():
@@ -32,5 +34,16 @@ async def test_a_send_that_fails_gives_its_connection_back():
         with contextlib.suppress(RuntimeError):
             async with connections.client():
                 raise RuntimeError("the provider's answer could not be read")
+        async with asyncio.timeout(1), connections.client() as http:
+            assert http is not None
+
+
+async def test_a_send_that_finds_no_connection_in_time_is_told_so_and_takes_none():
+    async with ProviderConnections(connections=1, wait=0.05) as connections:
+        async with connections.client():
+            with pytest.raises(Busy):
+                async with connections.client():
+                    pass
+        # The wait that gave up holds nothing: the connection is free again.
         async with asyncio.timeout(1), connections.client() as http:
             assert http is not None

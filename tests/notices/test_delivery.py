@@ -289,8 +289,36 @@ def test_settling_an_attempt_leaves_the_claimed_notice_as_it_was():
     attempt = Attempt(notice, "zalo", None, "temporary", failure, 12, 1)
     deliverer = Deliverer(None, None, None, "http://x/t", redis=None)  # type: ignore[arg-type]
     now = datetime.now(UTC)
-    first = deliverer._settle(notice, "sending", attempt, now)
-    again = deliverer._settle(notice, "sending", attempt, now)
+    first = deliverer._settle(notice, "sending", False, attempt=attempt, now=now)
+    again = deliverer._settle(notice, "sending", False, attempt=attempt, now=now)
     assert first == again  # out of tries on Zalo: over to SMS, both times
     assert first[0]["plan"] == ["sms"] and first[0]["channel_attempts"] == 0
     assert (notice.plan, notice.channel, notice.status) == (["zalo", "sms"], "zalo", "sending")
+
+
+async def test_a_citizen_who_erases_their_data_during_a_send_leaves_no_trace_once_sent(
+    office, db, app
+):
+    """The erasure marks the notices still on their way `forget` while one is with its
+    provider: the record of that send reads the mark under lock and clears the notice."""
+    from motcua.notices.channel import Sent
+    from motcua.notices.delivery import Attempt
+
+    desk = await office(["console"], {"console": {}})
+    await desk.intake()
+    async with db.tenant_session(desk.province.id) as session:
+        claimed = (await session.scalars(select(Notice))).one()
+        claimed.status = "sending"
+        await session.commit()
+    async with db.tenant_session(desk.province.id) as session:  # the erasure, meanwhile
+        await session.execute(update(Notice).values(forget=True))
+        await session.commit()
+    assert claimed.forget is False  # the worker's copy, from before the erasure
+    async with ProviderConnections() as http:
+        vault = Vault([Fernet.generate_key().decode()])
+        deliverer = Deliverer(db, http, vault, "http://x/t", redis=app.state.services.queue)
+        sent = Attempt(claimed, "console", Sent(provider_id="c-1"), "sent", None, 3, 0)
+        await deliverer._record(desk.province.id, [sent])
+    async with db.tenant_session(desk.province.id) as session:
+        row = (await session.scalars(select(Notice))).one()
+    assert (row.status, row.values, row.recipient) == ("sent", {}, {})

@@ -10,14 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.schemas import AuditEntry, AuditPage, Viewer
-from motcua.db.session import TENANT_SETTING
-
-_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
+from motcua.db.session import SET_TENANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +38,20 @@ def actor_of(principal: Any) -> Actor:
     return Actor(str(subject), str(display), getattr(principal, "agency_code", None))
 
 
+def _fields(
+    actor: Actor, action: str, target: str, client: str | None, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A row's columns common to both logs, cut to their columns' lengths."""
+    return {
+        "subject": actor.subject[:120],
+        "display": actor.display[:200],
+        "action": action,
+        "target": target[:300],
+        "client": client[:64] if client else None,
+        "detail": detail or None,
+    }
+
+
 def record(
     session: AsyncSession,
     *,
@@ -56,16 +68,8 @@ def record(
     In a tenant session the row goes to the province's log (``audit_events``); in a platform
     session to the platform's (``platform_audit_events``), with the tenant it concerns if any.
     """
-    session_tenant: uuid.UUID | None = session.info.get("tenant_id")
-    common: dict[str, Any] = {
-        "subject": actor.subject[:120],
-        "display": actor.display[:200],
-        "action": action,
-        "target": target[:300],
-        "client": client[:64] if client else None,
-        "detail": detail or None,
-    }
-    if session_tenant is not None:
+    common = _fields(actor, action, target, client, detail)
+    if session.info.get("tenant_id") is not None:
         session.add(AuditEvent(agency_code=actor.agency_code, **common))
     else:
         session.add(PlatformAuditEvent(tenant_id=tenant_id, tenant_slug=tenant_slug, **common))
@@ -73,7 +77,7 @@ def record(
 
 async def record_in_province(
     session: AsyncSession,
-    tenant_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
     *,
     action: str,
     actor: Actor,
@@ -83,20 +87,14 @@ async def record_in_province(
 ) -> None:
     """Add a row to a province's log from a platform session (sign-in sessions are platform
     rows, but what befalls a staff member's session is the province's to see), in the same
-    transaction: the row passes the province's row-level policy for this transaction only."""
-    await session.execute(_SET_TENANT, {"tenant": str(tenant_id)})
-    session.add(
-        AuditEvent(
-            tenant_id=tenant_id,
-            agency_code=actor.agency_code,
-            subject=actor.subject[:120],
-            display=actor.display[:200],
-            action=action,
-            target=target[:300],
-            client=client[:64] if client else None,
-            detail=detail or None,
-        )
-    )
+    transaction: the row passes the province's row-level policy for this transaction only.
+    No province (an operator's session): the row goes where `record` puts it."""
+    if tenant_id is None:
+        record(session, action=action, actor=actor, target=target, client=client, detail=detail)
+        return
+    await session.execute(SET_TENANT, {"tenant": str(tenant_id)})
+    common = _fields(actor, action, target, client, detail)
+    session.add(AuditEvent(tenant_id=tenant_id, agency_code=actor.agency_code, **common))
 
 
 @dataclass(frozen=True, slots=True)

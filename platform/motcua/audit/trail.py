@@ -22,15 +22,14 @@ from typing import Any
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.service import Actor, actor_of
-from motcua.db.session import TENANT_SETTING, Database, TenantScopedSession
+from motcua.db.session import SET_TENANT, Database, TenantScopedSession
 
 AUDIT_OPT = "audit"
-_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +158,7 @@ def _stage(session: Session) -> None:
     if pending.tenant_id is not None and session.info.get("tenant_id") != pending.tenant_id:
         # A platform session (keys are platform rows) writing to the province's log: the
         # row must pass the province's row-level policy, for this transaction only.
-        session.execute(_SET_TENANT, {"tenant": str(pending.tenant_id)})
+        session.execute(SET_TENANT, {"tenant": str(pending.tenant_id)})
     session.add(pending.row())
     pending.staged_in.add(id(session))
 

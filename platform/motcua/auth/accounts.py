@@ -148,7 +148,8 @@ class StaffService:
         staff = await self.get(staff_id)
         if staff.active:
             raise Conflict("This staff member is active already.")
-        staff.active, staff.failed_attempts, staff.locked_until = True, 0, None
+        staff.active = True
+        await self._clear_lockouts(staff)
         await self.session.flush()
         return staff
 
@@ -156,10 +157,7 @@ class StaffService:
         """End every lockout of this account at once, the account's and each address's: the
         admin knows the person who called, where the 15 minutes would make them wait."""
         staff = await self.get(staff_id)
-        staff.failed_attempts, staff.locked_until = 0, None
-        keys = [key async for key in self.redis.scan_iter(self._failures_key(staff, "*"))]
-        if keys:
-            await self.redis.delete(*keys)
+        await self._clear_lockouts(staff)
         await self.session.flush()
         return staff
 
@@ -208,7 +206,7 @@ class StaffService:
         _check_password(password)
         staff = await self.get(invitation.staff_id)
         staff.password_hash = _hasher.hash(password)
-        staff.failed_attempts, staff.locked_until = 0, None
+        await self._clear_lockouts(staff)  # a new password: no lockout earned by the old one
         invitation.used_at = now
         return staff
 
@@ -228,8 +226,8 @@ class StaffService:
         is remembered."""
         staff = await self.by_email(email)
         now = datetime.now(UTC)
-        known = staff is not None and staff.active and staff.password_hash is not None
-        if staff is not None and known:
+        hashed = staff.password_hash if staff is not None and staff.active else None
+        if staff is not None and hashed is not None:
             if await self._locked_out(staff, address):
                 return Failure("locked out for this address", staff, locked=True)
             if staff.locked_until is not None and staff.locked_until > now:
@@ -240,10 +238,10 @@ class StaffService:
             count, left = await attempts.hit(account, 60)
             if count > ATTEMPTS_PER_MINUTE:
                 return Failure("too many attempts on the account", staff, retry_after=left or 60)
-        if staff is None or not known or staff.password_hash is None:
+        if staff is None or hashed is None:
             _verify(_DUMMY_HASH, password)
             return Failure("unknown or inactive account", staff)
-        if not _verify(staff.password_hash, password):
+        if not _verify(hashed, password):
             return await self._failed(staff, "wrong password", now, address)
         if staff.totp_enabled:
             secret = self._totp_secret(staff)
@@ -256,12 +254,27 @@ class StaffService:
         staff.failed_attempts, staff.locked_until = 0, None
         staff.last_sign_in_at = now
         await self.redis.delete(self._failures_key(staff, address))
-        if _hasher.check_needs_rehash(staff.password_hash):
+        if _hasher.check_needs_rehash(hashed):
             staff.password_hash = _hasher.hash(password)
         return staff
 
     def _failures_key(self, staff: Staff, address: str) -> str:
         return f"{self.prefix}:sign-in-failures:{staff.id}:{address}"
+
+    def _failed_from_key(self, staff: Staff) -> str:
+        """The addresses that failed on the account lately: its lockouts, found without a
+        search of the Redis every process shares."""
+        return f"{self.prefix}:sign-in-failures:{staff.id}"
+
+    async def _clear_lockouts(self, staff: Staff) -> None:
+        """End every lockout of the account: its own, and each address's."""
+        staff.failed_attempts, staff.locked_until = 0, None
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.smembers(self._failed_from_key(staff))
+            pipe.delete(self._failed_from_key(staff))
+            addresses, _ = await pipe.execute()
+        if addresses:
+            await self.redis.delete(*(self._failures_key(staff, _text(a)) for a in addresses))
 
     async def _locked_out(self, staff: Staff, address: str) -> bool:
         failures = await self.redis.get(self._failures_key(staff, address))
@@ -269,10 +282,13 @@ class StaffService:
 
     async def _failed(self, staff: Staff, reason: str, now: datetime, address: str) -> Failure:
         key, seconds = self._failures_key(staff, address), int(LOCK_FOR.total_seconds())
+        failed_from = self._failed_from_key(staff)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, 0, ex=seconds, nx=True)  # the window opens at the first failure
             pipe.incr(key)
-            _, failures = await pipe.execute()
+            pipe.sadd(failed_from, address)
+            pipe.expire(failed_from, seconds)  # as long as any lockout it may hold
+            _, failures, *_ = await pipe.execute()
         staff.failed_attempts += 1
         if staff.failed_attempts >= MAX_FAILURES_ANY_ADDRESS:
             staff.failed_attempts = 0
@@ -315,6 +331,10 @@ class StaffService:
 
     def _totp_secret(self, staff: Staff) -> str | None:
         return self.vault.decrypt(staff.totp_secret) if staff.totp_secret else None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _verify(hashed: str, password: str) -> bool:

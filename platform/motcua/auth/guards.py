@@ -63,7 +63,9 @@ def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return str(connection.scope.get("method", "GET"))
 
 
-def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+def check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Refuse a request that changes something unless it echoes the CSRF cookie in its
+    header: a request riding on a cookie (the session's, or the refresh token's)."""
     if _method(connection) in SAFE_METHODS:
         return
     expected = connection.cookies.get(CSRF_COOKIE, "")
@@ -86,7 +88,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             principal = await _session_principal(connection, token)
     elif cookie := connection.cookies.get(SESSION_COOKIE):
         principal = await _session_principal(connection, cookie)
-        _check_csrf(connection)
+        check_csrf(connection)
     else:
         raise Unauthorized(
             "This route needs an API key (Authorization: Bearer <key>) or a signed-in session."

@@ -21,11 +21,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from motcua.audit.service import Actor, record
-from motcua.auth.accounts import MIN_PASSWORD, StaffService
+from motcua.audit.service import actor_of, record
+from motcua.auth.accounts import MIN_PASSWORD, StaffService, principal_of
+from motcua.auth.guards import public
 from motcua.auth.models import Staff
 from motcua.errors import Invalid, NotFound
-from motcua.security.limits import sign_in_limit
+from motcua.security.limits import SIGN_IN_LIMITED
 from motcua.settings import Settings
 from motcua.tenancy.directory import TenantRef
 
@@ -76,7 +77,7 @@ async def accept_invitation(
     record(
         staff.session,
         action="auth.invitation_accept",
-        actor=Actor(f"staff:{accepted.id}", accepted.name, accepted.agency_code),
+        actor=actor_of(principal_of(accepted)),
         target=f"staff:{accepted.id}",
         client=request.client.host if request.client else None,
     )
@@ -112,7 +113,7 @@ def _page(
                 value=form_token,
                 max_age=FORM_SECONDS if form else 0,
                 httponly=True,
-                secure=settings.public_base_url.startswith("https://"),
+                secure=settings.https,
                 samesite="strict",
                 path="/",
             )
@@ -126,7 +127,7 @@ class InvitationPage:
     @get(
         INVITATION_PAGE,
         summary="The page of an invitation link",
-        opt={"access": "public"},
+        opt=public,
         include_in_schema=False,
         media_type="text/html",
     )
@@ -138,11 +139,11 @@ class InvitationPage:
     @post(
         INVITATION_PAGE,
         summary="Choose a password from the invitation page (form)",
-        opt={"access": "public"},
+        opt=public,
         include_in_schema=False,
         media_type="text/html",
         status_code=200,
-        middleware=[sign_in_limit.middleware],
+        middleware=SIGN_IN_LIMITED,
     )
     async def invitation_form(
         self,

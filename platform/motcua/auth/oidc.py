@@ -201,7 +201,8 @@ class OidcClient:
         """The verified ID token's claims and where to send the person afterwards. `browser`
         is the BROWSER_COOKIE the callback came with: checked before the state is used, so
         a forged callback cannot spend the real one."""
-        if not browser or not hmac.compare_digest(browser, browser_binding(state)):
+        bound = browser_binding(state).encode()
+        if not browser or not hmac.compare_digest(browser.encode(), bound):
             raise BadRequest(
                 "This sign-in was not started in this browser, or took too long: start again."
             )

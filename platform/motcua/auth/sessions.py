@@ -16,20 +16,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from arq.connections import ArqRedis
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.models import RefreshToken, SignInSession, Staff
 from motcua.auth.service import Principal
 from motcua.auth.tokens import ACCESS_SECONDS, SessionSigner, revoked_key
-from motcua.db.session import TENANT_SETTING
+from motcua.db.session import SET_TENANT
 from motcua.errors import Unauthorized
 from motcua.settings import Settings
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day; then sign in again
 
 Method = Literal["oidc", "password"]
-_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +121,7 @@ class SessionService:
             staff_id = uuid.UUID(subject.removeprefix("staff:"))
         except ValueError:
             return None
-        await self.session.execute(_SET_TENANT, {"tenant": str(tenant_id)})
+        await self.session.execute(SET_TENANT, {"tenant": str(tenant_id)})
         found: Staff | None = await self.session.scalar(
             select(Staff).where(Staff.tenant_id == tenant_id, Staff.id == staff_id)
         )

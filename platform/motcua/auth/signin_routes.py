@@ -18,7 +18,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.audit.service import Actor, record, record_in_province
+from motcua.audit.service import Actor, actor_of, record, record_in_province
 from motcua.audit.trail import add_detail, audited, set_target
 from motcua.auth.accounts import (
     INVITATION_LIFETIME,
@@ -30,9 +30,9 @@ from motcua.auth.accounts import (
 from motcua.auth.accounts import principal_of as staff_principal
 from motcua.auth.guards import (
     CSRF_COOKIE,
-    CSRF_HEADER,
     REFRESH_COOKIE,
     SESSION_COOKIE,
+    check_csrf,
     open_province,
     operator_only,
     public,
@@ -64,7 +64,7 @@ from motcua.auth.tokens import ACCESS_SECONDS, signer_for
 from motcua.db import Database
 from motcua.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from motcua.notices.vault import Vault
-from motcua.security.limits import attempts, sign_in_limit, too_many
+from motcua.security.limits import SIGN_IN_LIMITED, attempts, too_many
 from motcua.settings import Settings
 from motcua.state import services
 from motcua.tenancy.directory import TenantRef
@@ -73,8 +73,6 @@ any_staff = requires(Role.ADMIN, Role.OFFICER, Role.VIEWER)
 admin_only = requires(Role.ADMIN)
 ReturnTo = Annotated[str, QueryParameter(max_length=500)]
 AnyRequest = Request[Any, Any, Any]
-# The routes that sign someone in: limited per client address, apart from the public limit.
-LIMITED = [sign_in_limit.middleware]
 TOTP_CONFIRMS_PER_MINUTE = 10  # per staff member: a six-digit code is not guessed this way
 
 
@@ -90,7 +88,7 @@ def _bind_browser(response: Response[Any], binding: str, callback: str, settings
             value=binding,
             max_age=STATE_SECONDS,
             httponly=True,
-            secure=settings.public_base_url.startswith("https://"),
+            secure=settings.https,
             samesite="lax",  # sent on the provider's redirect back: a top-level navigation
             path=urlsplit(callback).path,
         )
@@ -108,7 +106,7 @@ def _safe_return(path: str, default: str) -> str:
 
 def _with_cookies(response: Response[Any], tokens: Tokens, settings: Settings) -> str:
     """Set the session, refresh and CSRF cookies; answer the CSRF token."""
-    secure = settings.public_base_url.startswith("https://")
+    secure = settings.https
     csrf = secrets.token_urlsafe(24)
     lifetime = int(SESSION_LIFETIME.total_seconds())
     for name, value, max_age, httponly in (
@@ -162,9 +160,8 @@ async def _refresh(
     token = data.refresh_token if data and data.refresh_token else None
     if token is None:
         token = request.cookies.get(REFRESH_COOKIE)
-        sent, expected = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
-        if token and (not expected or not secrets.compare_digest(sent, expected)):
-            raise Forbidden("Refreshing with the cookie needs the X-CSRF-Token header.")
+        if token:  # another site can make the browser send the cookie: it must echo CSRF
+            check_csrf(request)
     if not token:
         raise Unauthorized("No refresh token: sign in.")
     found = services(request)
@@ -174,25 +171,15 @@ async def _refresh(
             tokens = await sessions.refresh(token, tenant_id)
         except SessionRevoked as revoked:
             signed_in = revoked.signed_in
-            actor = Actor(signed_in.subject, signed_in.display, signed_in.agency_code)
-            target = f"session:{signed_in.id}"
-            if signed_in.tenant_id is not None:  # a staff member's: in the province's log
-                await record_in_province(
-                    session,
-                    signed_in.tenant_id,
-                    action=revoked.action,
-                    actor=actor,
-                    target=target,
-                    client=_client(request),
-                )
-            else:
-                record(
-                    session,
-                    action=revoked.action,
-                    actor=actor,
-                    target=target,
-                    client=_client(request),
-                )
+            # A staff member's session: in the province's log; an operator's: the platform's.
+            await record_in_province(
+                session,
+                signed_in.tenant_id,
+                action=revoked.action,
+                actor=Actor(signed_in.subject, signed_in.display, signed_in.agency_code),
+                target=f"session:{signed_in.id}",
+                client=_client(request),
+            )
             await session.commit()
             raise
         await session.commit()
@@ -272,7 +259,7 @@ class SignIn(InvitationPage, Controller):
         "/oidc/login",
         summary="Sign in with the province's identity provider",
         opt=public,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def oidc_login(
         self,
@@ -307,7 +294,7 @@ class SignIn(InvitationPage, Controller):
         "/oidc/callback",
         summary="Where the identity provider sends the browser back",
         opt=public,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def oidc_callback(
         self,
@@ -363,7 +350,7 @@ class SignIn(InvitationPage, Controller):
         summary="Sign in with a staff password",
         opt=public,
         status_code=200,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def password(
         self,
@@ -383,9 +370,7 @@ class SignIn(InvitationPage, Controller):
         )
         if isinstance(checked, Failure):
             who = checked.staff
-            actor = (
-                Actor(f"staff:{who.id}", who.name, who.agency_code) if who else Actor("anonymous")
-            )
+            actor = actor_of(staff_principal(who)) if who else Actor("anonymous")
             record(
                 session,
                 action="auth.sign_in_failed",
@@ -462,7 +447,7 @@ class SignIn(InvitationPage, Controller):
         summary="Choose a password through an invitation link",
         opt=public,
         status_code=200,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def accept(
         self,
@@ -690,7 +675,7 @@ class OperatorSignIn(Controller):
         "/oidc/login",
         summary="Operators: sign in with the platform's provider",
         opt=public,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def oidc_login(
         self, request: AnyRequest, settings: NamedDependency[Settings], return_to: ReturnTo = ""
@@ -713,7 +698,7 @@ class OperatorSignIn(Controller):
         "/oidc/callback",
         summary="Operators: back from the platform's provider",
         opt=public,
-        middleware=LIMITED,
+        middleware=SIGN_IN_LIMITED,
     )
     async def oidc_callback(
         self,

@@ -41,7 +41,7 @@ def matching_step(secret: str, code: str, moment: float | None = None) -> int | 
     code = code.strip().replace(" ", "")
     for offset in range(-WINDOW, WINDOW + 1):
         at = now + offset * STEP
-        if hmac.compare_digest(code_at(secret, at), code):
+        if hmac.compare_digest(code_at(secret, at).encode(), code.encode()):
             return int(at // STEP)
     return None
 

@@ -36,7 +36,7 @@ from motcua.db.deadlocks import retry_deadlocks
 from motcua.errors import Conflict, Invalid, NotFound
 from motcua.notices.channel import Address
 from motcua.notices.models import Notice
-from motcua.notices.outbox import channel_plan
+from motcua.notices.outbox import channel_plan, new_notice
 
 KIND: Final = "broadcast"
 MAX_TEXT: Final = 2000  # what a Zalo message carries; SMS providers split longer texts
@@ -354,15 +354,14 @@ async def fan_out_batch(
         notices.append(
             {
                 "tenant_id": tenant_id,
-                "id": uuid.uuid4(),
-                "kind": KIND,
-                "lane": "bulk",
-                "status": "created",
-                "plan": plan,
-                "channel": plan[0],
-                "recipient": {k: v for k, v in recipient.items() if v},
-                "values": values,
-                "test": row.test,
+                **new_notice(
+                    kind=KIND,
+                    lane="bulk",
+                    plan=plan,
+                    recipient=recipient,
+                    values=values,
+                    test=row.test,
+                ),
             }
         )
     if notices:

@@ -38,7 +38,7 @@ async def handle_inbound_event(
     links = Links(
         base_url=settings.base_url,
         tenant=tenant,
-        use_tenant_domain=settings.public_base_url.startswith("https://"),
+        use_tenant_domain=settings.https,
     )
     async with db.tenant_session(tenant.id) as session:
         session.info["queue"] = ctx["redis"]

@@ -10,6 +10,7 @@ import asyncpg
 from alembic import command, op
 from alembic.config import Config
 
+from motcua.db.passwords import scram_verifier
 from motcua.db.session import TENANT_SETTING, asyncpg_url, plain_url
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -43,11 +44,12 @@ def allow_login(owner_url: str, service_url: str, role: str) -> None:
     async def alter() -> None:
         connection = await asyncpg.connect(plain_url(owner_url))
         try:
+            # The verifier, not the password: the statement may be logged (db/passwords.py).
             statement = await connection.fetchval(
                 "SELECT CASE WHEN $2::text IS NULL THEN format('ALTER ROLE %I LOGIN', $1::text)"
                 " ELSE format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) END",
                 role,
-                unquote(password) if password is not None else None,
+                scram_verifier(unquote(password)) if password is not None else None,
             )
             await connection.execute(statement)
         finally:

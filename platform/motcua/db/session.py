@@ -21,7 +21,8 @@ from motcua.db.base import TenantOwned
 from motcua.settings import Settings
 
 TENANT_SETTING = "motcua.tenant_id"
-_SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
+# Sets the tenant row-level security sees, for the current transaction only.
+SET_TENANT = text(f"select set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 class TenantScopedSession(Session):
@@ -33,7 +34,7 @@ def _set_tenant(session: Session, _tx: SessionTransaction, connection: Connectio
     # Transaction-scoped (is_local = true): the setting dies with the transaction, so a
     # pooled connection never carries one province's id into the next request.
     tenant = session.info.get("tenant_id")
-    connection.execute(_SET_TENANT, {"tenant": str(tenant) if tenant else ""})
+    connection.execute(SET_TENANT, {"tenant": str(tenant) if tenant else ""})
 
 
 @event.listens_for(TenantScopedSession, "before_flush")

@@ -48,7 +48,7 @@ async def apologise_for_missed_promises(ctx: dict[str, Any]) -> int:
         links = Links(
             base_url=settings.base_url,
             tenant=tenant,
-            use_tenant_domain=settings.public_base_url.startswith("https://"),
+            use_tenant_domain=settings.https,
         )
         for _ in range(MAX_BATCHES):
             async with db.tenant_session(tenant.id) as session:

@@ -66,7 +66,7 @@ def provide_dossiers(
     links = Links(
         base_url=settings.base_url,
         tenant=tenant,
-        use_tenant_domain=settings.public_base_url.startswith("https://"),
+        use_tenant_domain=settings.https,
     )
     return DossierService(session, tenant, links, scope=request_scope(request))
 

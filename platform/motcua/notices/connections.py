@@ -20,28 +20,42 @@ import httpx
 PER_POOL = 4
 
 
+class Busy(Exception):
+    """No connection came free in time: the send is tried again later."""
+
+
 class ProviderConnections:
-    def __init__(self, connections: int = 32) -> None:
+    def __init__(self, connections: int = 32, wait: float = 10.0) -> None:
         pools = -(-connections // PER_POOL)  # as many pools of four as it takes
         per_pool = min(PER_POOL, connections)
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
         timeout = httpx.Timeout(10.0, connect=5.0)
-        self._clients = [httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(pools)]
+        # One TLS context for all pools, as httpx makes its own: each costs tens of ms.
+        tls = httpx.create_ssl_context()
+        self._clients = [
+            httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls) for _ in range(pools)
+        ]
         self._busy = [0] * pools
         # No more sends in flight than there are connections: the rest wait here, cheaply,
-        # rather than in a pool's queue, which costs each request in proportion to it.
+        # rather than in a pool's queue, which costs each request in proportion to it; for
+        # `wait` seconds at most, as they waited in httpx's pool, so a turn ends in its time.
         self._free = asyncio.Semaphore(connections)
+        self._wait = wait
 
     @contextlib.asynccontextmanager
     async def client(self) -> AsyncIterator[httpx.AsyncClient]:
         """A client with a connection free, for one send (its retries and token refresh)."""
-        async with self._free:
-            pool = min(range(len(self._clients)), key=self._busy.__getitem__)
-            self._busy[pool] += 1
-            try:
-                yield self._clients[pool]
-            finally:
-                self._busy[pool] -= 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), self._wait)
+        except TimeoutError:
+            raise Busy(f"no connection to providers came free in {self._wait:.0f} s") from None
+        pool = min(range(len(self._clients)), key=self._busy.__getitem__)
+        self._busy[pool] += 1
+        try:
+            yield self._clients[pool]
+        finally:
+            self._busy[pool] -= 1
+            self._free.release()
 
     async def aclose(self) -> None:
         for client in self._clients:

@@ -41,7 +41,7 @@ from motcua.notices.channel import (
     discover,
     resolve_settings,
 )
-from motcua.notices.connections import ProviderConnections
+from motcua.notices.connections import Busy, ProviderConnections
 from motcua.notices.limits import (
     account_scope,
     end_of_quiet_hours,
@@ -200,7 +200,8 @@ class Deliverer:
             for notice in notices:
                 if notice.id in unwanted:
                     notice.status = "cancelled"
-                    forget_if_gone(notice)
+                    for name, value in forgotten(notice.forget, notice.status).items():
+                        setattr(notice, name, value)
                     steps.append(Next(notice=notice))
                 elif notice.id in later:
                     at = later[notice.id]
@@ -223,8 +224,14 @@ class Deliverer:
             return await _timed(
                 item, simulate(self.db, tenant_id, item.notice.id, item.channel, to)
             )
-        async with self.connections.client() as http:
-            return await _timed(item, self._send(tenant_id, slug, item, http))
+        return await _timed(item, self._send_when_free(tenant_id, slug, item))
+
+    async def _send_when_free(self, tenant_id: uuid.UUID, slug: str, item: Ready) -> Sent:
+        try:
+            async with self.connections.client() as http:
+                return await self._send(tenant_id, slug, item, http)
+        except Busy as busy:  # nothing went out: a temporary failure, tried again later
+            raise DeliveryFailure(FailureKind.TEMPORARY, "busy", str(busy)) from None
 
     async def _claim(self, session: AsyncSession, notice_ids: list[uuid.UUID]) -> list[Notice]:
         """The notices still to send, now `sending`, in the order asked: one statement, its
@@ -430,16 +437,19 @@ class Deliverer:
         claimed for the next."""
         now = datetime.now(UTC)
         async with self.db.tenant_session(tenant_id) as session:
-            statuses = dict(
-                (
-                    await session.execute(
-                        select(Notice.id, Notice.status)
-                        .where(Notice.id.in_([a.notice.id for a in attempts]))
-                        .with_for_update()
-                    )
-                ).all()
-            )
-            settled = [self._settle(a.notice, statuses[a.notice.id], a, now) for a in attempts]
+            # Read again under lock: the status (a receipt or the sweeper may have moved it)
+            # and `forget` (the citizen may have erased their data while it was sent).
+            locked = {
+                notice_id: (status, forget)
+                for notice_id, status, forget in await session.execute(
+                    select(Notice.id, Notice.status, Notice.forget)
+                    .where(Notice.id.in_([a.notice.id for a in attempts]))
+                    .with_for_update()
+                )
+            }
+            settled = [
+                self._settle(a.notice, *locked[a.notice.id], attempt=a, now=now) for a in attempts
+            ]
             await session.execute(
                 insert(NoticeAttempt), [_attempt_row(tenant_id, a, now) for a in attempts]
             )
@@ -458,9 +468,10 @@ class Deliverer:
         return steps
 
     def _settle(
-        self, row: Notice, status: str, attempt: Attempt, now: datetime
+        self, row: Notice, status: str, forget: bool, *, attempt: Attempt, now: datetime
     ) -> tuple[dict[str, Any], Next]:
-        """What an attempt changes in its notice (claimed, now in `status`), and what next."""
+        """What an attempt changes in its notice (claimed, now in `status` and `forget`), and
+        what next."""
         sent, failure, channel = attempt.sent, attempt.failure, attempt.channel
         # A notice a receipt or the sweeper moved meanwhile keeps its status: forward only.
         changed: dict[str, Any] = {"status": status, "template_version": attempt.template_version}
@@ -483,9 +494,7 @@ class Deliverer:
         else:
             fail_over, next_step = self._fail_over(row, channel, failure, now)
             changed |= fail_over
-        if row.forget and changed["status"] in GONE:
-            changed |= {"values": {}, "recipient": {}}  # as forget_if_gone
-        return changed, next_step
+        return changed | forgotten(forget, changed["status"]), next_step
 
     def _fail_over(
         self, row: Notice, channel: str, failure: DeliveryFailure | None, now: datetime
@@ -558,10 +567,9 @@ def _render(notice: Notice, template: Template) -> Rendered:
     )
 
 
-def forget_if_gone(row: Notice) -> None:
-    """A notice marked `forget` keeps neither its text nor its address once it has gone."""
-    if row.forget and row.status in GONE:
-        row.values, row.recipient = {}, {}
+def forgotten(forget: bool, status: str) -> dict[str, Any]:
+    """What a notice marked `forget` loses once it has gone: its text and its address."""
+    return {"values": {}, "recipient": {}} if forget and status in GONE else {}
 
 
 def sweep_condition(now: datetime, stuck_after: timedelta) -> Any:

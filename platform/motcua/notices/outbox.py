@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -46,6 +47,34 @@ async def channel_plan(session: AsyncSession, to: Address) -> tuple[list[str], l
     return plan, own
 
 
+def new_notice(
+    *,
+    kind: str,
+    lane: str,
+    plan: list[str],
+    recipient: dict[str, Any],
+    values: dict[str, str],
+    test: bool,
+    dossier_code: str | None = None,
+    forget: bool = False,
+) -> dict[str, Any]:
+    """A new notice's fields, waiting for its first attempt on the plan's first channel
+    (as an ORM object here, as a row in a broadcast's bulk insert)."""
+    return {
+        "id": uuid.uuid4(),
+        "dossier_code": dossier_code,
+        "kind": kind,
+        "lane": lane,
+        "status": "created",
+        "plan": plan,
+        "channel": plan[0],
+        "recipient": {k: v for k, v in recipient.items() if v},
+        "values": values,
+        "test": test,
+        "forget": forget,
+    }
+
+
 async def write_notices(
     session: AsyncSession,
     *,
@@ -63,21 +92,20 @@ async def write_notices(
     plan, own = plans if plans is not None else await channel_plan(session, to)
     if channels is not None:
         plan, own = [n for n in plan if n in channels], [n for n in own if n in channels]
-    recipient = {k: v for k, v in msgspec.structs.asdict(to).items() if v}
+    recipient = msgspec.structs.asdict(to)
     notices = []
     for channels in ([plan] if plan else []) + [[name] for name in own]:
         notice = Notice(
-            id=uuid.uuid4(),
-            dossier_code=dossier_code,
-            kind=kind,
-            lane=lane,
-            status="created",
-            plan=channels,
-            channel=channels[0],
-            recipient=recipient,
-            values=values,
-            test=test,
-            forget=forget,
+            **new_notice(
+                kind=kind,
+                lane=lane,
+                plan=channels,
+                recipient=recipient,
+                values=values,
+                test=test,
+                dossier_code=dossier_code,
+                forget=forget,
+            )
         )
         session.add(notice)
         notices.append(notice)

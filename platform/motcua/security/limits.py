@@ -167,8 +167,10 @@ def per_address(name: str, requests_per_minute: int) -> RateLimitConfig:
     )
 
 
-# Every sign-in route carries it (auth/signin_routes.py): counted apart from the public limit.
 sign_in_limit = per_address("sign-in", SIGN_IN_PER_MINUTE)
+# The middleware of every route that signs someone in (auth/signin_routes.py and
+# auth/invitation_page.py): limited per client address, apart from the public limit.
+SIGN_IN_LIMITED = [sign_in_limit.middleware]
 
 
 class PerAccount:

@@ -8,7 +8,9 @@ Enough to move the province to another installation: apply the pack there, then 
 rows of the other tables. A channel secret an admin gave through the API (kept by the
 vault) is not in the pack, not even encrypted: the pack names an environment variable in
 its place (`env:MOTCUA_<SLUG>_<CHANNEL>_<FIELD>`), and the manifest lists those variables,
-to be set where the pack is applied.
+with those the pack named already, to be set where the pack is applied. The data rows are
+kept as stored: a secret there is the vault's ciphertext, which only this installation's
+keys open.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import msgspec
 
 from motcua.calendar.service import HOLIDAY, national_calendar
 from motcua.notices.channel import VAULT_PREFIX
+from motcua.notices.channels import ENV_REFERENCE
 from motcua.tenancy.packs import AGENCY_COLUMNS, LIST_SEPARATOR, PROCEDURE_COLUMNS
 
 FORMAT_VERSION = 1
@@ -34,7 +37,9 @@ FORMAT_VERSION = 1
 def secret_references(settings: Any, name: str) -> tuple[Any, list[str]]:
     """Settings as a pack holds them: each secret the vault keeps becomes an env:VARIABLE
     reference, named after where it sits (`name`, then the field). Answers the settings and
-    the variables to provide."""
+    the variables to provide: those, and the env:VARIABLE references already there."""
+    if isinstance(settings, str) and ENV_REFERENCE.fullmatch(settings):
+        return settings, [settings.removeprefix("env:")]
     if isinstance(settings, str) and settings.startswith(VAULT_PREFIX):
         variable = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
         return f"env:{variable}", [variable]

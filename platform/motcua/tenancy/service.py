@@ -111,7 +111,9 @@ class TenantService:
             },
         }
         if provider is not None:
-            meta["auth"] = {"oidc": pack_table(provider)}
+            oidc, names = secret_references(pack_table(provider), f"MOTCUA_{tenant.slug}_OIDC")
+            meta["auth"] = {"oidc": oidc}
+            secrets += names
         # Compressing is CPU and file work: keep it off the event loop.
         counts = await asyncio.to_thread(write_archive, out, tenant.slug, meta, tables, secrets)
         async with self.db.platform_session() as session:
