@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +45,7 @@ from motcua.catalog.routes import Agencies, Procedures, provide_catalog
 from motcua.conversations.routes import ChatCitizens, Threads, provide_threads
 from motcua.db import Database
 from motcua.dossiers.routes import Dossiers, Tracking, provide_dossiers
+from motcua.dossiers.tracking import TrackingReader
 from motcua.health import healthz, readyz
 from motcua.logs import RequestLogging
 from motcua.metrics import RequestMetrics
@@ -116,11 +118,18 @@ def create_app(
     assert settings.database_url and settings.redis_url, "resolve addresses before create_app"
     db = Database.for_settings(settings)
     directory = TenantDirectory(db)
+    # One for the app, as a dependency without parameters: the busiest route resolves it
+    # with nothing to parse and no task group to start.
+    tracking = TrackingReader(db, directory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         queue = await connect(settings.redis_url or "", settings.queue_name)
         app.state.services = Services(settings=settings, db=db, queue=queue, directory=directory)
+        # What exists by now lives as long as the process. Frozen, it is left out of the
+        # full collections, which walked it all: pauses of ~100 ms about once a second under
+        # load, the requests in flight waiting them out.
+        gc.freeze()
         sweeper = asyncio.create_task(
             _sweep_response_cache(app, max(settings.response_cache_seconds, 1))
         )
@@ -168,6 +177,7 @@ def create_app(
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "db": Provide(lambda: db, sync_to_thread=False),
             "directory": Provide(lambda: directory, sync_to_thread=False),
+            "tracking": Provide(lambda: tracking, sync_to_thread=False),
             "tenants": Provide(lambda: TenantService(db), sync_to_thread=False),
             "queue": Provide(_provide_queue, sync_to_thread=False),
             "tenant": Provide(provide_tenant),

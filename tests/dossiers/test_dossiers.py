@@ -386,6 +386,32 @@ async def test_public_tracking_is_rate_limited_per_client(desk, app):
         assert (await neighbour.get(f"{desk.base}/track/{code}")).status_code == 200
 
 
+async def test_a_receipts_own_link_is_not_counted_and_a_wrong_key_tells_nothing(desk, app):
+    """The limit stops enumeration: only lookups without the key say whether a code exists.
+    With a key, right or wrong, nothing is counted, and a wrong one answers as an unknown
+    code does."""
+    import httpx
+
+    dossier = await desk.intake()
+    code, key = dossier["code"], _key(dossier)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+        scans = [
+            (await phone.get(f"{desk.base}/track/{code}", params={"k": key})).status_code
+            for _ in range(65)
+        ]
+        assert scans == [200] * 65
+        wrong = await phone.get(f"{desk.base}/track/{code}", params={"k": "x" * 22})
+        unknown = await phone.get(f"{desk.base}/track/H99-991231-0001", params={"k": "x" * 22})
+        assert wrong.status_code == unknown.status_code == 404
+        assert wrong.json()["detail"].replace(code, "?") == unknown.json()["detail"].replace(
+            "H99-991231-0001", "?"
+        )
+        typed = await phone.get(f"{desk.base}/track/{code}")  # a code typed from paper
+        assert typed.status_code == 200
+        assert typed.headers["ratelimit-remaining"] == "59"
+
+
 async def test_a_suspended_province_keeps_tracking_read_only(desk, client, make_key):
     from motcua.auth.models import Role
 

@@ -22,11 +22,12 @@ from typing import Any
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from sqlalchemy import event
+from sqlalchemy import Insert, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from motcua.audit.models import AuditEvent, PlatformAuditEvent
 from motcua.audit.service import Actor, actor_of
+from motcua.db.base import Base
 from motcua.db.session import SET_TENANT, Database, TenantScopedSession
 
 AUDIT_OPT = "audit"
@@ -68,7 +69,8 @@ class Pending:
     written: bool = False
     staged_in: set[int] = field(default_factory=set)
 
-    def row(self) -> AuditEvent | PlatformAuditEvent:
+    def row(self) -> tuple[Insert, dict[str, Any]]:
+        """The statement that writes the row, and its values."""
         common: dict[str, Any] = {
             "subject": self.actor.subject[:120],
             "display": self.actor.display[:200],
@@ -78,10 +80,21 @@ class Pending:
             "detail": self.detail or None,
         }
         if self.tenant_id is None:
-            return PlatformAuditEvent(tenant_id=None, tenant_slug=self.tenant_slug, **common)
-        return AuditEvent(tenant_id=self.tenant_id, agency_code=self.actor.agency_code, **common)
+            return _INSERT_PLATFORM, {
+                "tenant_id": None,
+                "tenant_slug": self.tenant_slug,
+                **common,
+            }
+        return _INSERT_TENANT, {
+            "tenant_id": self.tenant_id,
+            "agency_code": self.actor.agency_code,
+            **common,
+        }
 
 
+# Plain Core, built once: no unit of work to flush, no statement to compile per request.
+_INSERT_TENANT = insert(Base.metadata.tables[AuditEvent.__tablename__])
+_INSERT_PLATFORM = insert(Base.metadata.tables[PlatformAuditEvent.__tablename__])
 _pending: ContextVar[Pending | None] = ContextVar("motcua_audit_pending", default=None)
 
 
@@ -155,12 +168,15 @@ def _stage(session: Session) -> None:
         return
     if session.in_nested_transaction():  # a savepoint: the real commit comes later
         return
+    # Claimed before the statements below, which yield to the event loop: another session
+    # of the request committing meanwhile (Litestar closes dependencies concurrently) must
+    # not write the row too.
+    pending.staged_in.add(id(session))
     if pending.tenant_id is not None and session.info.get("tenant_id") != pending.tenant_id:
         # A platform session (keys are platform rows) writing to the province's log: the
         # row must pass the province's row-level policy, for this transaction only.
         session.execute(SET_TENANT, {"tenant": str(pending.tenant_id)})
-    session.add(pending.row())
-    pending.staged_in.add(id(session))
+    session.execute(*pending.row())
 
 
 @event.listens_for(TenantScopedSession, "after_commit")

@@ -43,6 +43,24 @@ SEARCH_COLUMNS = frozenset({"name_folded", "field_folded", "other_folded"})
 _SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
+@dataclass(frozen=True)
+class ProcedureFacts:
+    """What intake checks a dossier's procedure against."""
+
+    name: str
+    active: bool
+    working_hours: int
+    agencies: list[AgencyRef]  # the agencies that take it in, in the procedure's order
+
+
+@dataclass(frozen=True)
+class IntakeCatalogue:
+    """The whole province's catalogue as intake reads it, loaded in two queries."""
+
+    procedures: dict[str, ProcedureFacts]
+    active_agencies: frozenset[str]
+
+
 @dataclass
 class Changes:
     """What a sync changed, by code."""
@@ -148,6 +166,40 @@ class CatalogService:
         if row is None:
             raise NotFound(f"No procedure '{code}' in this province's catalogue.")
         return _out(row)
+
+    async def intake_catalogue(self) -> IntakeCatalogue:
+        rows = await self.session.execute(
+            select(
+                Procedure.code,
+                Procedure.name,
+                Procedure.active,
+                Procedure.processing_hours,
+                Agency.code.label("agency_code"),
+                Agency.name.label("agency_name"),
+            )
+            .outerjoin(
+                ProcedureAgency,
+                (ProcedureAgency.tenant_id == Procedure.tenant_id)
+                & (ProcedureAgency.procedure_code == Procedure.code),
+            )
+            .outerjoin(
+                Agency,
+                (Agency.tenant_id == ProcedureAgency.tenant_id)
+                & (Agency.code == ProcedureAgency.agency_code),
+            )
+            .order_by(Procedure.code, ProcedureAgency.position)
+        )
+        procedures: dict[str, ProcedureFacts] = {}
+        for row in rows:
+            facts = procedures.get(row.code)
+            if facts is None:
+                facts = procedures[row.code] = ProcedureFacts(
+                    row.name, row.active, row.processing_hours, []
+                )
+            if row.agency_code is not None:
+                facts.agencies.append(AgencyRef(code=row.agency_code, name=row.agency_name))
+        active = await self.session.scalars(select(Agency.code).where(Agency.active))
+        return IntakeCatalogue(procedures, frozenset(active))
 
     async def agency_names(self, codes: Iterable[str]) -> dict[str, str]:
         """Names of these agencies (active or not), by code."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from motcua.broadcasts.models import Subscription
 from motcua.conversations.models import ChatCitizen, QuestionThread, ReceivedEvent, ThreadMessage
 from motcua.db import current_tenant
+from motcua.db.rows import driver
 from motcua.dossiers.models import Dossier
 from motcua.notices.channel import Address
 from motcua.notices.delivery import GONE
@@ -159,12 +160,21 @@ async def _linked(session: AsyncSession, phone: str | None) -> list[ChatCitizen]
     return list((await session.scalars(_linked_rows(phone, ChatCitizen))).all())
 
 
+# _linked_rows' rule, as plain SQL: every dossier notice asks it (db/rows.py, why).
+_LINKED_SENDER = (
+    "SELECT sender FROM chat_citizens"
+    " WHERE phone = $1 AND (following OR unfollowed_at IS NULL) AND channel = ANY($2::text[])"
+    " ORDER BY phone_confirmed_at DESC LIMIT 1"
+)
+
+
 async def reach_in_chat(session: AsyncSession, to: Address) -> Address:
     """The citizen's address with their chat identity added, when a follower confirmed
     this phone: their dossier notices then reach them in the chat first."""
     if not to.phone or to.zalo_user_id:
         return to
-    sender = await session.scalar(_linked_rows(to.phone, ChatCitizen.sender).limit(1))
+    connection = await driver(session)
+    sender = await connection.fetchval(_LINKED_SENDER, to.phone, list(CHAT_FIELD))
     if sender is None:
         return to
     return Address(phone=to.phone, email=to.email, zalo_user_id=sender)

@@ -13,26 +13,24 @@ import datetime as dt
 import re
 import secrets
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.db import current_tenant
+from motcua.db.rows import driver
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TRACKING_KEY_BYTES = 16  # 128 bits: not guessable, short enough for a QR code
 
-_NEXT = text(
-    "INSERT INTO dossier_counters (tenant_id, unit_code, day, last) "
-    "VALUES (:tenant, :unit, :day, 1) "
+_NEXT = (
+    "INSERT INTO dossier_counters (tenant_id, unit_code, day, last) VALUES ($1, $2, $3, 1) "
     "ON CONFLICT (tenant_id, unit_code, day) DO UPDATE SET last = dossier_counters.last + 1 "
     "RETURNING last"
 )
 
 
 async def next_code(session: AsyncSession, unit: str, day: dt.date) -> str:
-    number = await session.scalar(
-        _NEXT, {"tenant": current_tenant(session), "unit": unit, "day": day}
-    )
+    connection = await driver(session)  # on every intake: the lighter path (db/rows.py)
+    number = await connection.fetchval(_NEXT, current_tenant(session), unit, day)
     return f"{unit}-{day:%y%m%d}-{number:04d}"
 
 

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from litestar.response import Redirect, Template
@@ -34,27 +33,28 @@ from motcua.dossiers.service import DossierService, Filters, Links
 from motcua.dossiers.tracking import TrackingReader
 from motcua.security.limits import per_address
 from motcua.settings import Settings
-from motcua.state import Services
 from motcua.tenancy.directory import TenantRef
 
 staff = requires(Role.OFFICER, Role.INTEGRATION)
 officers = requires(Role.OFFICER)
-# Codes are printed on paper: a stranger may try many. Per client address, shared by all
-# processes through the "rate_limit" store.
-tracking_limit = per_address("tracking", 60)
+
+
+async def _without_key(request: Request[Any, Any, Any]) -> bool:
+    return "k" not in request.query_params
+
+
+# Codes are printed on paper: a stranger may try many. Without the key a lookup tells
+# whether a code exists and its status, so those are limited per client address, shared
+# by all processes through the "rate_limit" store. With a key, a wrong guess of either
+# answers the same 404 and tells nothing: a receipt's own link (every QR scan) is not
+# counted, and its 128-bit key cannot be guessed (docs/security.md, floods).
+tracking_limit = per_address("tracking", 60, counts=_without_key)
 Key = Annotated[str | None, QueryParameter(name="k", max_length=64)]
 LEVELS = [
     ("rat_hai_long", "Rất hài lòng"),
     ("hai_long", "Hài lòng"),
     ("khong_hai_long", "Không hài lòng"),
 ]
-
-
-def provide_tracking(state: State) -> TrackingReader:
-    # From the app's state, not from other dependencies: the busiest route resolves one
-    # dependency, which Litestar does without starting a task group.
-    found: Services = state.services
-    return TrackingReader(found.db, found.directory)
 
 
 def provide_dossiers(
@@ -244,7 +244,6 @@ class Tracking(Controller):
 
     tags = ["tracking"]
     middleware = [tracking_limit.middleware]
-    dependencies = {"tracking": Provide(provide_tracking, sync_to_thread=False)}
 
     @get("/api/v1/track/{code:str}", summary="Follow a dossier (JSON)", opt=public)
     async def track_json(

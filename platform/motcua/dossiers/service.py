@@ -10,15 +10,14 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
+from asyncpg import UniqueViolationError
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from motcua.auth.scope import Scope
 from motcua.calendar.service import CalendarService
 from motcua.catalog.cache import Recent
-from motcua.catalog.schemas import ProcedureOut
-from motcua.catalog.service import CatalogService
+from motcua.catalog.service import CatalogService, IntakeCatalogue
 from motcua.conversations.identity import offer_rating, reach_in_chat
 from motcua.dates import vn_date
 from motcua.db import current_tenant
@@ -122,8 +121,7 @@ class Filters:
 # process takes in against a change within a minute, as long as the public catalogue's
 # cached answers (MOTCUA_RESPONSE_CACHE_SECONDS, 60 by default) may lag.
 CATALOG_FACTS_SECONDS = 60
-_procedures: Recent[tuple[uuid.UUID, str], ProcedureOut] = Recent(CATALOG_FACTS_SECONDS)
-_active_agencies: Recent[tuple[uuid.UUID, str], bool] = Recent(CATALOG_FACTS_SECONDS)
+_catalogues: Recent[uuid.UUID, IntakeCatalogue] = Recent(CATALOG_FACTS_SECONDS)
 _calendars: Recent[uuid.UUID, WorkCalendar] = Recent(CATALOG_FACTS_SECONDS)
 
 
@@ -145,16 +143,11 @@ class DossierService:
         calendar = WorkCalendar({d: kind for d, (kind, _) in days.items()}, self.tenant.timezone)
         return _calendars.put(self.tenant.id, calendar)
 
-    async def _procedure(self, code: str) -> ProcedureOut:
-        key = (self.tenant.id, code)
-        return _procedures.get(key) or _procedures.put(key, await self.catalog.procedure(code))
-
-    async def _active_agency(self, code: str) -> bool:
-        key = (self.tenant.id, code)
-        known = _active_agencies.get(key)
-        if known is None:
-            known = _active_agencies.put(key, await self.catalog.active_agency(code))
-        return known
+    async def _catalogue(self) -> IntakeCatalogue:
+        known = _catalogues.get(self.tenant.id)
+        if known is not None:
+            return known
+        return _catalogues.put(self.tenant.id, await self.catalog.intake_catalogue())
 
     # -- intake --------------------------------------------------------------------------
 
@@ -170,9 +163,9 @@ class DossierService:
             if known:
                 return await self.get(known), False
         problems: list[dict[str, str]] = []
-        try:
-            procedure = await self._procedure(data.procedure_code)
-        except NotFound:
+        catalogue = await self._catalogue()
+        procedure = catalogue.procedures.get(data.procedure_code)
+        if procedure is None:
             raise Invalid(
                 "Unknown procedure.",
                 errors=[
@@ -181,18 +174,19 @@ class DossierService:
                         "message": f"'{data.procedure_code}' is not in this province's catalogue",
                     }
                 ],
-            ) from None
+            )
         if not procedure.active:
             problems.append({"field": "procedure_code", "message": "is retired"})
-        agency_code = data.agency_code or procedure.agencies[0].code
-        if agency_code not in {a.code for a in procedure.agencies}:
+        agencies = {a.code: a.name for a in procedure.agencies}
+        agency_code = data.agency_code or next(iter(agencies), "")
+        if agency_code not in agencies:
             problems.append(
                 {
                     "field": "agency_code",
                     "message": f"'{agency_code}' does not take in this procedure",
                 }
             )
-        elif not await self._active_agency(agency_code):
+        elif agency_code not in catalogue.active_agencies:
             problems.append({"field": "agency_code", "message": "is not an active agency"})
         elif self.scope is not None and agency_code not in self.scope:
             problems.append({"field": "agency_code", "message": "is not your agency or below it"})
@@ -220,14 +214,14 @@ class DossierService:
 
         calendar = await self.calendar()
         local_day = received_at.astimezone(calendar.tz).date()
-        hours = procedure.processing_time.working_hours
+        hours = procedure.working_hours
         dossier = Dossier(
             code=await next_code(self.session, agency_code, local_day),
-            procedure_code=procedure.code,
+            procedure_code=data.procedure_code,
             procedure_name=procedure.name,
             receiving_agency_code=agency_code,
             agency_code=agency_code,
-            agency_name=next(a.name for a in procedure.agencies if a.code == agency_code),
+            agency_name=agencies[agency_code],
             status="received",
             channel=data.channel,
             external_id=data.external_id,
@@ -244,22 +238,13 @@ class DossierService:
             event_count=0,
             test=test,
         )
-        self.session.add(dossier)
-        received = await record_event(
-            self.session,
-            dossier,
-            action="receive",
-            from_status=None,
-            actor=actor,
-            at=received_at,
-            notify=self._notify,
-        )
         if not data.external_id:
+            received = await self._receive(dossier, actor, received_at)
             return self._out(dossier, [received], None), True
         try:
             async with self.session.begin_nested():
-                await self.session.flush()
-        except IntegrityError:
+                received = await self._receive(dossier, actor, received_at)
+        except UniqueViolationError:
             # The same external_id, sent twice at once: the other request won.
             code = await self.session.scalar(
                 select(Dossier.code).where(Dossier.external_id == data.external_id)
@@ -268,6 +253,18 @@ class DossierService:
                 return await self.get(code), False
             raise
         return self._out(dossier, [received], None), True
+
+    async def _receive(self, dossier: Dossier, actor: str, at: datetime) -> DossierEvent:
+        return await record_event(
+            self.session,
+            dossier,
+            action="receive",
+            from_status=None,
+            actor=actor,
+            at=at,
+            notify=self._notify,
+            new=True,
+        )
 
     def _aware(self, moment: datetime) -> datetime:
         """A time without an offset is the province's local time."""

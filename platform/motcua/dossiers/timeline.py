@@ -1,7 +1,8 @@
 """The timeline: every change of a dossier is appended here, and only here.
 
 This is the one place where a change becomes history, so it is also where the notices
-of a change will be written, in the same transaction.
+of a change are written, in the same transaction. Events are only ever added, and nothing
+reads one back in the request that wrote it: each is inserted as it happens (db/rows.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.db.rows import insert_rows, values_of
 from motcua.dossiers.models import Dossier, DossierEvent
 
 Notify = Callable[[Dossier, DossierEvent], Awaitable[None]]
@@ -29,10 +31,13 @@ async def record_event(
     public: bool = True,
     due_at: datetime | None = None,  # a reschedule's new promise
     notify: Notify | None = None,
+    new: bool = False,  # a dossier being taken in: its row is written here, first
 ) -> DossierEvent:
     """Append one event at the dossier's current agency (a transfer: before it moves)."""
     dossier.event_count += 1
-    event = DossierEvent(
+    if new:
+        await insert_rows(session, Dossier, [values_of(dossier)])
+    row = dict(
         dossier_code=dossier.code,
         seq=dossier.event_count,
         action=action,
@@ -48,7 +53,8 @@ async def record_event(
         at=at,
         due_at=due_at,
     )
-    session.add(event)
+    await insert_rows(session, DossierEvent, [row])
+    event = DossierEvent(**row)
     if notify is not None and public:
         await notify(dossier, event)  # the citizen's notices, in this same transaction
     return event

@@ -70,8 +70,7 @@ class TrackingReader:
         """Without the key: the status and promised date. A wrong key is a wrong code."""
         if not CODE.fullmatch(code):
             raise NotFound(f"No dossier '{code[:64]}'.")
-        pool = await self.db.reader()
-        row = await pool.fetchrow(_TRACK, tenant.id, code, key is not None)
+        row = await self.db.read_row(_TRACK, tenant.id, code, key is not None)
         if row is None or (
             key is not None and not hmac.compare_digest(key.encode(), row["tracking_key"].encode())
         ):

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.db.rows import driver, insert_rows
 from motcua.notices.channel import Address, discover
-from motcua.notices.models import ChannelSetting, Notice
+from motcua.notices.models import Notice
 from motcua.notices.turns import queue_in_turn
 
 log = logging.getLogger(__name__)
@@ -22,18 +22,14 @@ log = logging.getLogger(__name__)
 # The province's own system gets every notice, besides the citizen's plan.
 PROVINCE_CHANNELS = frozenset({"webhook"})
 AfterCommit = Callable[[], Awaitable[None]]
+_PLAN_ORDER = "SELECT channel, position FROM channel_settings ORDER BY position, channel"
 
 
 async def channel_plan(session: AsyncSession, to: Address) -> tuple[list[str], list[str]]:
     """(the citizen's plan: the province's order filtered by what reaches them,
     the province's own channels)."""
-    rows = (
-        await session.execute(
-            select(ChannelSetting.channel, ChannelSetting.position).order_by(
-                ChannelSetting.position, ChannelSetting.channel
-            )
-        )
-    ).all()
+    connection = await driver(session)  # asked for every notice: the lighter path
+    rows = await connection.fetch(_PLAN_ORDER)
     plugins = discover()
     plan = [
         name
@@ -59,7 +55,7 @@ def new_notice(
     forget: bool = False,
 ) -> dict[str, Any]:
     """A new notice's fields, waiting for its first attempt on the plan's first channel
-    (as an ORM object here, as a row in a broadcast's bulk insert)."""
+    (a row of write_notices' insert, or of a broadcast's bulk insert)."""
     return {
         "id": uuid.uuid4(),
         "dossier_code": dossier_code,
@@ -93,22 +89,21 @@ async def write_notices(
     if channels is not None:
         plan, own = [n for n in plan if n in channels], [n for n in own if n in channels]
     recipient = msgspec.structs.asdict(to)
-    notices = []
-    for channels in ([plan] if plan else []) + [[name] for name in own]:
-        notice = Notice(
-            **new_notice(
-                kind=kind,
-                lane=lane,
-                plan=channels,
-                recipient=recipient,
-                values=values,
-                test=test,
-                dossier_code=dossier_code,
-                forget=forget,
-            )
+    rows = [
+        new_notice(
+            kind=kind,
+            lane=lane,
+            plan=channels,
+            recipient=recipient,
+            values=values,
+            test=test,
+            dossier_code=dossier_code,
+            forget=forget,
         )
-        session.add(notice)
-        notices.append(notice)
+        for channels in ([plan] if plan else []) + [[name] for name in own]
+    ]
+    await insert_rows(session, Notice, rows)
+    notices = [Notice(**row) for row in rows]
     if not plan:
         log.info("no channel reaches the citizen", extra={"kind": kind})
     enqueue_after_commit(session, notices)

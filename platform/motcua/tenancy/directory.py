@@ -53,7 +53,12 @@ class TenantDirectory:
         return self._by_domain.get(host)
 
     async def _fresh(self) -> None:
-        if time.monotonic() - self._loaded_at < self._ttl:
+        age = time.monotonic() - self._loaded_at
+        if age < self._ttl:
+            return
+        if self._lock.locked() and age != float("inf"):
+            # Another request is reloading: meanwhile the list of a few seconds ago will do
+            # (every request waited for each reload before). Not after invalidate().
             return
         async with self._lock:
             if time.monotonic() - self._loaded_at < self._ttl:
