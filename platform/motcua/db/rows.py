@@ -26,14 +26,22 @@ from sqlalchemy.types import JSON
 from motcua.db.base import Base, TenantOwned
 from motcua.db.session import current_tenant
 
+_DRIVER = "driver"  # session.info: (the transaction, its asyncpg connection)
+
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session's transaction (begun, tenant set), once
     what the session holds is flushed: a statement here sees the ORM's writes before it."""
-    await session.flush()
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        found: asyncpg.Connection = known[1]
+        return found
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    found: asyncpg.Connection = raw.driver_connection
+    found = (await connection.get_raw_connection()).driver_connection
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), found)
     return found
 
 

@@ -32,7 +32,7 @@ from motcua.dossiers.schemas import (
 from motcua.dossiers.service import DossierService, Filters, Links
 from motcua.dossiers.tracking import TrackingReader
 from motcua.security.limits import per_address
-from motcua.settings import Settings
+from motcua.state import services
 from motcua.tenancy.directory import TenantRef
 
 staff = requires(Role.OFFICER, Role.INTEGRATION)
@@ -61,8 +61,8 @@ def provide_dossiers(
     request: Request[Any, Any, Any],
     session: NamedDependency[AsyncSession],
     tenant: NamedDependency[TenantRef],
-    settings: NamedDependency[Settings],
 ) -> DossierService:
+    settings = services(request).settings  # not a dependency: tenancy/resolve.py, why
     links = Links(
         base_url=settings.base_url,
         tenant=tenant,

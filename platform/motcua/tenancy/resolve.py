@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from arq.connections import ArqRedis
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from motcua.db import Database
 from motcua.errors import NotFound
 from motcua.logs import tenant_slug
+from motcua.state import Services
 from motcua.tenancy.directory import TenantDirectory, TenantRef
 
 log = logging.getLogger(__name__)
@@ -72,24 +72,27 @@ class HostRouting:
             tenant_slug.reset(token)
 
 
-async def provide_tenant(
-    slug: FromPath[str], directory: NamedDependency[TenantDirectory]
-) -> TenantRef:
-    tenant = await directory.by_slug(slug)
+# The providers below take the app's shared objects from its state, not as dependencies:
+# a staff route's dependencies then come one after another (tenant, session, service),
+# which Litestar resolves without starting a task group for each batch.
+
+
+async def provide_tenant(slug: FromPath[str], state: State) -> TenantRef:
+    found: Services = state.services
+    tenant = await found.directory.by_slug(slug)
     if tenant is None:
         raise NotFound(f"No province is served at '{slug}'.")
     return tenant
 
 
 async def provide_session(
-    tenant: NamedDependency[TenantRef],
-    db: NamedDependency[Database],
-    queue: NamedDependency[ArqRedis],
+    tenant: NamedDependency[TenantRef], state: State
 ) -> AsyncIterator[AsyncSession]:
     """The request's tenant-scoped session: committed when the handler succeeds; then what
     waited for the commit (queueing notices) runs."""
-    async with db.tenant_session(tenant.id) as session:
-        session.info["queue"] = queue
+    found: Services = state.services
+    async with found.db.tenant_session(tenant.id) as session:
+        session.info["queue"] = found.queue
         try:
             yield session
             await session.commit()
