@@ -20,14 +20,13 @@ events). Then VACUUM ANALYZE, as autovacuum would soon do after such a load.
    the province (one per province), a random procedure of its catalogue, one of the
    agencies that take it in, and an applicant. Target: 300 dossiers/s.
 
-Public tracking is rate limited to 60 requests a minute per client address (shared by
-processes through Redis). The load generator connects from 127.0.0.1, which uvicorn trusts
-as a proxy (`proxy_headers=True`, FORWARDED_ALLOW_IPS defaulting to 127.0.0.1), so each
-tracking request carries an `X-Forwarded-For` with an address of its own (10.x.y.z,
-counted up, never reused in a run): the limiter keys on it as it would on citizens'
-addresses behind the province's proxy, so it still does its work (a read and a write in
-Redis per request) but never refuses. No platform setting is changed; the floor gets the
-same header.
+Public tracking counts lookups without the key, 60 a minute per client address (shared by
+processes through Redis); these requests carry the key, as a receipt's QR code does, so
+the limit counts none of them (dossiers/routes.py, why). Each still carries an
+`X-Forwarded-For` with an address of its own (10.x.y.z, counted up, never reused in a run),
+which uvicorn takes from 127.0.0.1 as from a trusted proxy (`proxy_headers=True`,
+FORWARDED_ALLOW_IPS defaulting to 127.0.0.1), as it would citizens' addresses behind the
+province's proxy. No platform setting is changed; the floor gets the same header.
 
 The load generator shares the machine's cores with the server and PostgreSQL; it runs on
 uvloop to take as little from them as it can. Each line ends with the CPU used meanwhile,
