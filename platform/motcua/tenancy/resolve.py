@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from motcua.audit.trail import write_before_commit
 from motcua.errors import NotFound
 from motcua.logs import tenant_slug
 from motcua.state import Services
@@ -95,6 +96,7 @@ async def provide_session(
         session.info["queue"] = found.queue
         try:
             yield session
+            await write_before_commit(session)  # the audit row, with the change
             await session.commit()
         except BaseException:
             await session.rollback()
