@@ -388,8 +388,8 @@ async def test_public_tracking_is_rate_limited_per_client(desk, app):
 
 async def test_a_receipts_own_link_is_not_counted_and_a_wrong_key_tells_nothing(desk, app):
     """The limit stops enumeration: only lookups without the key say whether a code exists.
-    With a key, right or wrong, nothing is counted, and a wrong one answers as an unknown
-    code does."""
+    With a key, right or wrong, a lookup is not counted, and a wrong key answers as an
+    unknown code does. Ratings, which write, are counted."""
     import httpx
 
     dossier = await desk.intake()
@@ -410,6 +410,11 @@ async def test_a_receipts_own_link_is_not_counted_and_a_wrong_key_tells_nothing(
         typed = await phone.get(f"{desk.base}/track/{code}")  # a code typed from paper
         assert typed.status_code == 200
         assert typed.headers["ratelimit-remaining"] == "59"
+        rating = {"attitude": "hai_long", "result": "hai_long"}
+        early = await phone.post(
+            f"{desk.base}/track/{code}/rating", params={"k": key}, json=rating
+        )  # not returned yet: refused, and counted all the same, as every write
+        assert early.status_code == 409 and early.headers["ratelimit-remaining"] == "58"
 
 
 async def test_a_suspended_province_keeps_tracking_read_only(desk, client, make_key):

@@ -39,16 +39,17 @@ staff = requires(Role.OFFICER, Role.INTEGRATION)
 officers = requires(Role.OFFICER)
 
 
-async def _without_key(request: Request[Any, Any, Any]) -> bool:
-    return "k" not in request.query_params
+async def _counted(request: Request[Any, Any, Any]) -> bool:
+    return request.method != "GET" or "k" not in request.query_params
 
 
 # Codes are printed on paper: a stranger may try many. Without the key a lookup tells
 # whether a code exists and its status, so those are limited per client address, shared
-# by all processes through the "rate_limit" store. With a key, a wrong guess of either
-# answers the same 404 and tells nothing: a receipt's own link (every QR scan) is not
-# counted, and its 128-bit key cannot be guessed (docs/security.md, floods).
-tracking_limit = per_address("tracking", 60, counts=_without_key)
+# by all processes through the "rate_limit" store, and so are ratings (writes). With a
+# key, a wrong guess of either answers the same 404 and tells nothing: a receipt's own
+# link (every QR scan) is not counted, and its 128-bit key cannot be guessed
+# (docs/security.md, floods).
+tracking_limit = per_address("tracking", 60, counts=_counted)
 Key = Annotated[str | None, QueryParameter(name="k", max_length=64)]
 LEVELS = [
     ("rat_hai_long", "Rất hài lòng"),
