@@ -6,12 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from motcua.errors import Problem
 
@@ -60,7 +61,16 @@ def _on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response
 def _on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         return _on_unavailable(request, exc)
+    if isinstance(exc, DataError):
+        return _on_bad_value(request, exc)
     return _on_unexpected(request, exc)
+
+
+def _on_bad_value(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # A value PostgreSQL cannot store as text, which no schema checks: a NUL character.
+    # The transaction rolled back with it: nothing was written.
+    log.info("value refused by the database: %s", type(exc).__name__)
+    return problem(422, "A value cannot be stored as given (a NUL character, for one).")
 
 
 def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -72,6 +82,10 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Problem: _on_problem,
     HTTPException: _on_http,
     DBAPIError: _on_database_error,
+    # The same, from the statements that go straight through asyncpg (db/rows.py).
+    asyncpg.DataError: _on_bad_value,
+    asyncpg.PostgresConnectionError: _on_unavailable,
+    asyncpg.InterfaceError: _on_unavailable,
     OSError: _on_unavailable,  # connection refused before the driver wraps it
     RedisConnectionError: _on_unavailable,
     RedisTimeoutError: _on_unavailable,

@@ -237,6 +237,25 @@ async def test_bad_intakes_are_clear_4xx_and_write_nothing(desk, client):
     assert listed.json()["total"] == 0
 
 
+async def test_a_nul_character_is_a_422_and_nothing_is_written(desk, client):
+    """PostgreSQL cannot store a NUL in text: the intake (straight through asyncpg) and an
+    event (through the ORM) both answer a problem, not a 500, and leave nothing behind."""
+    refused = await client.post(
+        f"{desk.base}/dossiers",
+        headers=desk.officer,
+        json={"procedure_code": "1.000894", "applicant": {"full_name": "Lê\u0000Văn A"}},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    listed = await client.get(f"{desk.base}/dossiers", headers=desk.officer)
+    assert listed.json()["total"] == 0
+    code = (await desk.intake())["code"]
+    await desk.act(code, "start", note="ghi\u0000chú", expect=422)
+    read = await client.get(f"{desk.base}/dossiers/{code}", headers=desk.officer)
+    assert read.json()["status"] == "received"
+    assert [e["action"] for e in read.json()["timeline"]] == ["receive"]
+
+
 async def test_odd_codes_huge_notes_and_other_provinces_are_refused(
     desk, client, onboard, make_key
 ):

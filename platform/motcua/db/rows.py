@@ -52,7 +52,6 @@ async def insert_rows(
     if not rows:
         return
     table = Base.metadata.tables[model.__tablename__]
-    await session.flush()
     tenant = current_tenant(session)
     names = tuple(rows[0])
     defaults = _model_defaults(table, frozenset(names))
